@@ -1,0 +1,3 @@
+from runbench.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,229 @@
+"""Turn Engine API JSON into typed facts. Pure: no I/O, so recorded API answers test it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from runbench.secrets import SecretScanner
+from runbench.snapshot import (
+    ContainerFacts,
+    DeviceMapping,
+    EngineFacts,
+    ExecFacts,
+    Healthcheck,
+    HistoryStep,
+    ImageFacts,
+    MountFacts,
+    NetworkFacts,
+    PortBinding,
+    Ulimit,
+)
+
+JSON = Mapping[str, Any]
+
+
+def _d(value: Any) -> JSON:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _l(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _s(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def _i(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    return tuple(_s(v) for v in _l(value))
+
+
+def _labels(value: Any) -> dict[str, str]:
+    return {str(k): _s(v) for k, v in _d(value).items()}
+
+
+def healthcheck(value: Any) -> Healthcheck | None:
+    hc = _d(value)
+    if not hc:
+        return None
+    return Healthcheck(
+        test=_strs(hc.get("Test")),
+        interval_ns=_i(hc.get("Interval")),
+        timeout_ns=_i(hc.get("Timeout")),
+        retries=_i(hc.get("Retries")),
+    )
+
+
+def container_facts(data: JSON, execs: tuple[ExecFacts, ...], scanner: SecretScanner) -> ContainerFacts:
+    config, host, state = _d(data.get("Config")), _d(data.get("HostConfig")), _d(data.get("State"))
+    restart = _d(host.get("RestartPolicy"))
+    bindings = []
+    for port, binds in sorted(_d(host.get("PortBindings")).items()):
+        for b in _l(binds) or [{}]:
+            bd = _d(b)
+            bindings.append(PortBinding(container_port=str(port), host_ip=_s(bd.get("HostIp")), host_port=_s(bd.get("HostPort"))))
+    mounts = tuple(
+        MountFacts(
+            type=_s(m.get("Type")),
+            source=_s(m.get("Source")),
+            destination=_s(m.get("Destination")),
+            rw=bool(m.get("RW")),
+            propagation=_s(m.get("Propagation")),
+            mode=_s(m.get("Mode")),
+            name=_s(m.get("Name")),
+        )
+        for m in map(_d, _l(data.get("Mounts")))
+    )
+    devices = tuple(
+        DeviceMapping(
+            host_path=_s(d.get("PathOnHost")),
+            container_path=_s(d.get("PathInContainer")),
+            permissions=_s(d.get("CgroupPermissions")),
+        )
+        for d in map(_d, _l(host.get("Devices")))
+    )
+    requests = tuple(
+        f"{_s(r.get('Driver')) or 'default'} count={r.get('Count')} ids={','.join(_strs(r.get('DeviceIDs')))} "
+        f"caps={','.join('+'.join(_strs(c)) for c in _l(r.get('Capabilities')))}"
+        for r in map(_d, _l(host.get("DeviceRequests")))
+    )
+    ulimits = tuple(
+        Ulimit(name=_s(u.get("Name")), soft=_i(u.get("Soft")), hard=_i(u.get("Hard")))
+        for u in map(_d, _l(host.get("Ulimits")))
+    )
+    health = _d(state.get("Health"))
+    pids_limit = host.get("PidsLimit")
+    oom = host.get("OomKillDisable")
+    return ContainerFacts(
+        id=_s(data.get("Id")),
+        name=_s(data.get("Name")).lstrip("/"),
+        image_ref=_s(config.get("Image")),
+        image_id=_s(data.get("Image")),
+        state=_s(state.get("Status")) or "unknown",
+        created=_s(data.get("Created")),
+        pid=_i(state.get("Pid")),
+        labels=_labels(config.get("Labels")),
+        user=_s(config.get("User")),
+        env=scanner.scan_env(_strs(config.get("Env"))),
+        privileged=bool(host.get("Privileged")),
+        cap_add=_strs(host.get("CapAdd")),
+        cap_drop=_strs(host.get("CapDrop")),
+        security_opt=_strs(host.get("SecurityOpt")),
+        apparmor_profile=_s(data.get("AppArmorProfile")),
+        process_label=_s(data.get("ProcessLabel")),
+        readonly_rootfs=bool(host.get("ReadonlyRootfs")),
+        network_mode=_s(host.get("NetworkMode")) or "default",
+        networks=tuple(sorted(_d(_d(data.get("NetworkSettings")).get("Networks")))),
+        pid_mode=_s(host.get("PidMode")),
+        ipc_mode=_s(host.get("IpcMode")),
+        uts_mode=_s(host.get("UTSMode")),
+        userns_mode=_s(host.get("UsernsMode")),
+        cgroup_parent=_s(host.get("CgroupParent")),
+        memory=_i(host.get("Memory")),
+        nano_cpus=_i(host.get("NanoCpus")),
+        cpu_quota=_i(host.get("CpuQuota")),
+        cpu_shares=_i(host.get("CpuShares")),
+        cpuset_cpus=_s(host.get("CpusetCpus")),
+        pids_limit=pids_limit if isinstance(pids_limit, int) and not isinstance(pids_limit, bool) else None,
+        oom_kill_disable=oom if isinstance(oom, bool) else None,
+        restart_policy=_s(restart.get("Name")) or "no",
+        restart_max_retries=_i(restart.get("MaximumRetryCount")),
+        mounts=mounts,
+        port_bindings=tuple(bindings),
+        publish_all_ports=bool(host.get("PublishAllPorts")),
+        exposed_ports=tuple(sorted(_d(config.get("ExposedPorts")))),
+        devices=devices,
+        device_cgroup_rules=_strs(host.get("DeviceCgroupRules")),
+        device_requests=requests,
+        ulimits=ulimits,
+        healthcheck=healthcheck(config.get("Healthcheck")),
+        health_status=_s(health.get("Status")),
+        execs=execs,
+    )
+
+
+def exec_facts(data: JSON) -> ExecFacts:
+    proc = _d(data.get("ProcessConfig"))
+    return ExecFacts(
+        id=_s(data.get("ID")),
+        running=bool(data.get("Running")),
+        privileged=bool(proc.get("privileged", data.get("Privileged"))),
+        user=_s(proc.get("user")),
+        entrypoint=_s(proc.get("entrypoint")),
+    )
+
+
+def image_facts(data: JSON, history: list[Any] | None, scanner: SecretScanner) -> ImageFacts:
+    config = _d(data.get("Config"))
+    steps = None
+    if history is not None:
+        steps = tuple(
+            HistoryStep(
+                created_by=scanner.redact_text(_s(h.get("CreatedBy"))),
+                created=_i(h.get("Created")),
+                size=_i(h.get("Size")),
+                empty_layer=_i(h.get("Size")) == 0,
+            )
+            for h in map(_d, history)
+        )
+    return ImageFacts(
+        id=_s(data.get("Id")),
+        tags=_strs(data.get("RepoTags")),
+        digests=_strs(data.get("RepoDigests")),
+        created=_s(data.get("Created")),
+        size=_i(data.get("Size")),
+        user=_s(config.get("User")),
+        env=scanner.scan_env(_strs(config.get("Env"))),
+        labels=_labels(config.get("Labels")),
+        healthcheck=healthcheck(config.get("Healthcheck")),
+        exposed_ports=tuple(sorted(_d(config.get("ExposedPorts")))),
+        entrypoint=_strs(config.get("Entrypoint")),
+        cmd=_strs(config.get("Cmd")),
+        layers=len(_l(_d(data.get("RootFS")).get("Layers"))),
+        history=steps,
+    )
+
+
+def network_facts(data: JSON) -> NetworkFacts:
+    return NetworkFacts(
+        id=_s(data.get("Id")),
+        name=_s(data.get("Name")),
+        driver=_s(data.get("Driver")),
+        scope=_s(data.get("Scope")),
+        internal=bool(data.get("Internal")),
+        options=_labels(data.get("Options")),
+    )
+
+
+def engine_facts(info: JSON, version: JSON) -> EngineFacts:
+    swarm = _d(info.get("Swarm"))
+    registry = _d(info.get("RegistryConfig"))
+    return EngineFacts(
+        hostname=_s(info.get("Name")),
+        engine_id=_s(info.get("ID")),
+        server_version=_s(version.get("Version")) or _s(info.get("ServerVersion")),
+        api_version=_s(version.get("ApiVersion")),
+        min_api_version=_s(version.get("MinAPIVersion")),
+        os=_s(info.get("OperatingSystem")),
+        os_type=_s(info.get("OSType")),
+        kernel=_s(info.get("KernelVersion")),
+        architecture=_s(info.get("Architecture")),
+        root_dir=_s(info.get("DockerRootDir")),
+        storage_driver=_s(info.get("Driver")),
+        logging_driver=_s(info.get("LoggingDriver")),
+        cgroup_driver=_s(info.get("CgroupDriver")),
+        cgroup_version=_s(info.get("CgroupVersion")),
+        security_options=_strs(info.get("SecurityOptions")),
+        experimental=bool(info.get("ExperimentalBuild")),
+        live_restore=bool(info.get("LiveRestoreEnabled")),
+        swarm_state=_s(swarm.get("LocalNodeState")) or "inactive",
+        insecure_registries=_strs(registry.get("InsecureRegistryCIDRs"))
+        + tuple(k for k, v in _d(registry.get("IndexConfigs")).items() if not _d(v).get("Secure", True)),
+        containers_total=_i(info.get("Containers")),
+        images_total=_i(info.get("Images")),
+    )

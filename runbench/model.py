@@ -1,0 +1,175 @@
+"""The vocabulary of a run: statuses, severities, check metadata, verdicts, findings, the report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    MANUAL = "manual"
+    SKIP = "skip"
+    ERROR = "error"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse: info 0 … critical 4."""
+        return _SEVERITY_RANK[self]
+
+    @property
+    def weight(self) -> int:
+        """Weight of a check of this severity in the score."""
+        return _SEVERITY_WEIGHT[self]
+
+
+_SEVERITY_RANK = {
+    Severity.INFO: 0,
+    Severity.LOW: 1,
+    Severity.MEDIUM: 2,
+    Severity.HIGH: 3,
+    Severity.CRITICAL: 4,
+}
+_SEVERITY_WEIGHT = {
+    Severity.CRITICAL: 10,
+    Severity.HIGH: 5,
+    Severity.MEDIUM: 3,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+
+
+class Scope(StrEnum):
+    """What a check is evaluated on; also the report section it belongs to."""
+
+    HOST = "host"
+    DAEMON = "daemon"
+    FILE = "file"
+    IMAGE = "image"
+    CONTAINER = "container"
+    OPS = "ops"
+    SWARM = "swarm"
+
+
+SECTION_TITLES: Mapping[Scope, str] = {
+    Scope.HOST: "Host configuration",
+    Scope.DAEMON: "Docker daemon configuration",
+    Scope.FILE: "Docker daemon files",
+    Scope.IMAGE: "Images",
+    Scope.CONTAINER: "Container runtime",
+    Scope.OPS: "Security operations",
+    Scope.SWARM: "Swarm",
+}
+
+Evidence = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckMeta:
+    id: str
+    title: str
+    scope: Scope
+    severity: Severity
+    cis: Mapping[str, str]
+    level: int
+    rationale: str
+    remediation: str
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a check decided about one subject. Built only through the authoring helpers."""
+
+    status: Status
+    detail: str = ""
+    evidence: Evidence = ()
+    severity: Severity | None = None  # overrides the check's severity for this finding (e.g. ro vs rw)
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    kind: str  # host | daemon | file | image | container
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    check: CheckMeta
+    subject: Subject
+    status: Status
+    detail: str
+    evidence: Evidence
+    severity: Severity
+
+    @property
+    def failed(self) -> bool:
+        return self.status is Status.FAIL
+
+
+@dataclass(frozen=True, slots=True)
+class HostInfo:
+    hostname: str
+    engine_version: str
+    api_version: str
+    os: str
+    kernel: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreCard:
+    """A score over a set of findings: None when nothing was evaluated."""
+
+    score: float | None
+    grade: str
+    evaluated: int  # checks with at least one pass/fail subject
+    selected: int  # checks that produced findings in this set
+
+    @property
+    def coverage(self) -> float:
+        return self.evaluated / self.selected if self.selected else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ReportError:
+    """A collection problem, carried into the report."""
+
+    area: str
+    subject: str
+    what: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    runbench_version: str
+    host: HostInfo
+    started_at: str
+    duration_s: float
+    checks: tuple[CheckMeta, ...]  # the selected checks, catalog order
+    findings: tuple[Finding, ...]
+    total: ScoreCard
+    sections: Mapping[str, ScoreCard]
+    containers: Mapping[str, ScoreCard]
+    errors: tuple[ReportError, ...]
+    policy: PolicyOutcome = field(default_factory=lambda: PolicyOutcome(met=True, reasons=()))
+
+    def count(self, status: Status) -> int:
+        return sum(1 for f in self.findings if f.status is status)
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyOutcome:
+    met: bool
+    reasons: tuple[str, ...]

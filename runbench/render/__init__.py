@@ -1,0 +1,1 @@
+"""Renderers: pure functions of a Report. Only terminal.py imports rich."""

@@ -1,0 +1,84 @@
+"""The JSON report (schema runbench/report@1)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from runbench.model import CheckMeta, Finding, Report, ScoreCard, Status
+
+REPORT_SCHEMA = "runbench/report@1"
+BENCHMARK = {"name": "CIS Docker Benchmark", "version": "1.8.0"}
+
+
+def _card(card: ScoreCard) -> dict[str, Any]:
+    return {
+        "score": card.score,
+        "grade": card.grade,
+        "evaluated": card.evaluated,
+        "selected": card.selected,
+        "coverage": round(card.coverage, 3),
+    }
+
+
+def check_json(meta: CheckMeta) -> dict[str, Any]:
+    return {
+        "id": meta.id,
+        "title": meta.title,
+        "scope": meta.scope.value,
+        "severity": meta.severity.value,
+        "level": meta.level,
+        "cis": dict(meta.cis),
+        "rationale": meta.rationale,
+        "remediation": meta.remediation,
+        "references": list(meta.references),
+    }
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "check": f.check.id,
+        "title": f.check.title,
+        "scope": f.check.scope.value,
+        "severity": f.severity.value,
+        "cis": dict(f.check.cis),
+        "status": f.status.value,
+        "subject": {"kind": f.subject.kind, "id": f.subject.id, "name": f.subject.name},
+        "detail": f.detail,
+        "evidence": dict(f.evidence),
+        "remediation": f.check.remediation if f.status in (Status.FAIL, Status.MANUAL) else "",
+    }
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    return {
+        "schema": REPORT_SCHEMA,
+        "runbench_version": report.runbench_version,
+        "benchmark": dict(BENCHMARK),
+        "host": {
+            "hostname": report.host.hostname,
+            "engine_version": report.host.engine_version,
+            "api_version": report.host.api_version,
+            "os": report.host.os,
+            "kernel": report.host.kernel,
+        },
+        "started_at": report.started_at,
+        "duration_s": report.duration_s,
+        "policy": {"met": report.policy.met, "reasons": list(report.policy.reasons)},
+        "score": {
+            "total": report.total.score,
+            "grade": report.total.grade,
+            "coverage": round(report.total.coverage, 3),
+            "evaluated_checks": report.total.evaluated,
+            "selected_checks": report.total.selected,
+            "sections": {k: _card(v) for k, v in report.sections.items()},
+            "containers": {k: v.score for k, v in report.containers.items()},
+        },
+        "counts": {s.value: report.count(s) for s in Status},
+        "results": [finding_json(f) for f in report.findings],
+        "errors": [{"area": e.area, "subject": e.subject, "what": e.what, "why": e.why} for e in report.errors],
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(report_json(report), indent=2, ensure_ascii=False) + "\n"

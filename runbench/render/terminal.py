@@ -1,0 +1,272 @@
+"""The terminal report (rich). Every string from the host goes through `clean` and into a Text, never markup."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from runbench.model import SECTION_TITLES, CheckMeta, Finding, Report, Scope, ScoreCard, Severity, Status
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+MAX_FIELD = 240
+
+STATUS_STYLE = {
+    Status.PASS: "green",
+    Status.FAIL: "bold red",
+    Status.MANUAL: "yellow",
+    Status.SKIP: "dim",
+    Status.ERROR: "magenta",
+}
+SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+GRADE_STYLE = {"A": "bold green", "B": "green", "C": "yellow", "D": "red", "F": "bold red", "-": "dim"}
+
+
+def clean(value: str, limit: int = MAX_FIELD) -> str:
+    """Neutralise control characters (shown as \\xNN) and cut long values, so host data stays inert text."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", value)
+    text = text.replace("\n", "\\n").replace("\t", " ")
+    if len(text) > limit:
+        text = f"{text[:limit]}…(+{len(text) - limit} chars)"
+    return text
+
+
+def T(value: str, style: str = "", limit: int = MAX_FIELD) -> Text:
+    return Text(clean(value, limit), style=style)
+
+
+def make_console(file: IO[str] | None = None, *, no_color: bool = False, width: int | None = None) -> Console:
+    return Console(
+        file=file,
+        color_system=None if no_color else "auto",
+        no_color=no_color,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        width=width,
+        soft_wrap=False,
+    )
+
+
+def _pct(card: ScoreCard) -> str:
+    return "-" if card.score is None else f"{card.score:.1f}"
+
+
+def _summary(report: Report) -> Panel:
+    h = report.host
+    failures = [f for f in report.findings if f.status is Status.FAIL]
+    by_sev = {s: sum(1 for f in failures if f.severity is s) for s in Severity}
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    engine = f"Docker {h.engine_version or '?'} (API {h.api_version or '?'})"
+    grid.add_row("Host", Text.assemble(T(h.hostname or "?"), " · ", T(engine), " · ", T(h.os or "?")))
+    total = report.total
+    grid.add_row(
+        "Score",
+        Text.assemble(
+            (f"{_pct(total)}", "bold"),
+            "  grade ",
+            (total.grade, GRADE_STYLE.get(total.grade, "")),
+            f"   coverage {total.evaluated}/{total.selected} checks ({total.coverage:.0%})",
+        ),
+    )
+    counts = Text()
+    for i, s in enumerate(Status):
+        if i:
+            counts.append(" · ")
+        counts.append(f"{report.count(s)} {s.value}", STATUS_STYLE[s] if report.count(s) else "")
+    grid.add_row("Results", counts)
+    sev = Text()
+    for i, s in enumerate(s for s in Severity if s is not Severity.INFO):
+        if i:
+            sev.append(" · ")
+        sev.append(f"{by_sev[s]} {s.value}", SEVERITY_STYLE[s] if by_sev[s] else "")
+    grid.add_row("Failures", sev)
+    if report.errors:
+        grid.add_row("Collection", Text(f"{len(report.errors)} problem(s) reading facts (see Errors)", "magenta"))
+    policy = (
+        Text("met", "bold green")
+        if report.policy.met
+        else Text("NOT MET: " + "; ".join(report.policy.reasons), "bold red")
+    )
+    grid.add_row("Policy", policy)
+    title = f"runbench {report.runbench_version} · CIS Docker Benchmark v1.8.0"
+    return Panel(grid, title=Text(title, "bold"), title_align="left", box=box.ROUNDED)
+
+
+def _counts_row(findings: list[Finding]) -> list[str]:
+    return [str(sum(1 for f in findings if f.status is s) or "") for s in Status]
+
+
+def _sections(report: Report) -> Table:
+    table = Table(title="Sections", title_justify="left", box=box.SIMPLE_HEAD, expand=False)
+    table.add_column("Section", overflow="fold")
+    table.add_column("Score", justify="right")
+    table.add_column("Grade", justify="center")
+    for s in Status:
+        table.add_column(s.value.capitalize(), justify="right", style=STATUS_STYLE[s])
+    for key, card in report.sections.items():
+        findings = [f for f in report.findings if f.check.scope.value == key]
+        title = SECTION_TITLES.get(Scope(key), key)
+        table.add_row(title, _pct(card), Text(card.grade, GRADE_STYLE.get(card.grade, "")), *_counts_row(findings))
+    return table
+
+
+def _containers(report: Report) -> Table:
+    table = Table(title="Containers (worst first)", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("Container", overflow="fold", ratio=3)
+    table.add_column("Score", justify="right")
+    table.add_column("Grade", justify="center")
+    table.add_column("Fail", justify="right", style="bold red")
+    table.add_column("Worst", overflow="fold", ratio=2)
+    rows = []
+    for name, card in report.containers.items():
+        fails = [f for f in report.findings if f.subject.kind == "container" and f.subject.name == name and f.failed]
+        worst = max((f.severity for f in fails), key=lambda s: s.rank, default=None)
+        rows.append((card.score if card.score is not None else 101.0, name, card, len(fails), worst))
+    for _, name, card, nfail, worst in sorted(rows, key=lambda r: (r[0], r[1])):
+        table.add_row(
+            T(name, limit=64),
+            _pct(card),
+            Text(card.grade, GRADE_STYLE.get(card.grade, "")),
+            str(nfail or ""),
+            Text(worst.value, SEVERITY_STYLE[worst]) if worst else Text(""),
+        )
+    return table
+
+
+def _group(report: Report, status: Status) -> Iterator[tuple[CheckMeta, list[Finding]]]:
+    order: dict[str, list[Finding]] = {}
+    metas: dict[str, CheckMeta] = {}
+    for f in report.findings:
+        if f.status is status:
+            order.setdefault(f.check.id, []).append(f)
+            metas[f.check.id] = f.check
+    keys = list(order)
+    if status is Status.FAIL:
+        keys.sort(key=lambda k: (-max(f.severity.rank for f in order[k]), list(metas).index(k)))
+    for k in keys:
+        yield metas[k], order[k]
+
+
+def _check_heading(meta: CheckMeta, findings: list[Finding], status: Status) -> Text:
+    head = Text()
+    if status is Status.FAIL:
+        sev = max((f.severity for f in findings), key=lambda s: s.rank)
+        head.append(f" {sev.value.upper()} ", SEVERITY_STYLE[sev])
+        head.append(" ")
+    cis = meta.cis.get("1.8.0")
+    head.append(meta.id, "bold")
+    if cis:
+        head.append(f"  CIS {cis}", "dim")
+    head.append("  ")
+    head.append(meta.title)
+    return head
+
+
+def _finding_block(f: Finding, with_evidence: bool) -> RenderableType:
+    line = Text("  ")
+    line.append_text(T(f.subject.name or f.subject.id, "bold", limit=64))
+    if f.detail:
+        line.append("  ")
+        line.append_text(T(f.detail))
+    if not with_evidence or not f.evidence:
+        return line
+    rows: list[RenderableType] = [line]
+    for key, value in f.evidence:
+        ev = Text("      ")
+        ev.append_text(T(key, "dim", limit=60))
+        ev.append(": ", "dim")
+        ev.append_text(T(value))
+        rows.append(ev)
+    return Group(*rows)
+
+
+def _findings(report: Report, status: Status, title: str, *, evidence: bool, remediation: bool) -> list[RenderableType]:
+    out: list[RenderableType] = []
+    groups = list(_group(report, status))
+    if not groups:
+        return out
+    out.append(Text(f"{title} ({sum(len(g) for _, g in groups)})", style=f"bold {STATUS_STYLE[status]}"))
+    for meta, findings in groups:
+        out.append(_check_heading(meta, findings, status))
+        out.extend(_finding_block(f, evidence) for f in findings)
+        if remediation:
+            out.append(Text.assemble(("  fix: ", "bold green"), meta.remediation))
+        out.append(Text(""))
+    return out
+
+
+def _errors(report: Report) -> list[RenderableType]:
+    out: list[RenderableType] = []
+    if report.errors:
+        out.append(Text(f"Errors while collecting ({len(report.errors)})", "bold magenta"))
+        for e in report.errors:
+            subject = e.subject.removeprefix("sha256:")[:12] if len(e.subject) == 64 or e.subject.startswith("sha256:") else e.subject
+            line = Text("  ")
+            line.append_text(T(f"{e.area} {subject}".strip(), "bold"))
+            line.append(f" {e.what}: ")
+            line.append_text(T(e.why))
+            out.append(line)
+        out.append(Text(""))
+    out.extend(_findings(report, Status.ERROR, "Checks that could not be evaluated", evidence=False, remediation=False))
+    return out
+
+
+def render(report: Report, console: Console, *, verbose: bool = False, quiet: bool = False) -> None:
+    if quiet:
+        for block in _errors(report):
+            console.print(block)
+        return
+    console.print(_summary(report))
+    console.print(_sections(report))
+    if report.containers:
+        console.print(_containers(report))
+    blocks: list[RenderableType] = []
+    blocks += _findings(report, Status.FAIL, "Failures", evidence=True, remediation=True)
+    blocks += _findings(report, Status.MANUAL, "Needs review", evidence=True, remediation=verbose)
+    blocks += _errors(report)
+    if verbose:
+        blocks += _findings(report, Status.PASS, "Passed", evidence=True, remediation=False)
+        blocks += _findings(report, Status.SKIP, "Skipped", evidence=False, remediation=False)
+    elif any(f.status is Status.PASS for f in report.findings):
+        blocks.append(Text(f"{report.count(Status.PASS)} passing and {report.count(Status.SKIP)} skipped results hidden; -v shows them.", "dim"))
+    for block in blocks:
+        console.print(block)
+
+
+@contextmanager
+def progress(enabled: bool, no_color: bool = False) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar on stderr while collecting; a no-op callback when stderr is not a terminal."""
+    if not enabled:
+        yield lambda stage, done, total: None
+        return
+    console = Console(stderr=True, color_system=None if no_color else "auto", markup=False, highlight=False)
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    )
+    tasks: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(f"collecting {stage}", total=max(total, 1))
+        bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+    with bar:
+        yield update
