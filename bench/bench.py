@@ -11,6 +11,7 @@ asserts a time; the targets are stated in the output for a human to read.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -54,10 +55,8 @@ def create_containers(client: docker.DockerClient, n: int) -> list[str]:
 
 def remove_containers(client: docker.DockerClient) -> None:
     def rm(c: docker.models.containers.Container) -> None:
-        try:
+        with contextlib.suppress(docker.errors.NotFound):
             c.remove(force=True)
-        except docker.errors.NotFound:
-            pass
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(rm, client.containers.list(all=True, filters={"label": "runbench.bench=1"})))

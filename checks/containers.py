@@ -254,7 +254,8 @@ def container_privileged(c: ContainerFacts, ctx: Context) -> Verdict:
     "the narrowest file read-only.",
 )
 def container_sensitive_mounts(c: ContainerFacts, ctx: Context) -> Verdict:
-    hits_rw, hits_ro = [], []
+    hits_rw: list[str] = []
+    hits_ro: list[str] = []
     for m in _binds(c):
         src = _norm(m.source)
         if src == "/" or any(_under(src, d) for d in SENSITIVE_DIRS):
@@ -262,9 +263,7 @@ def container_sensitive_mounts(c: ContainerFacts, ctx: Context) -> Verdict:
     if hits_rw:
         return failed(f"sensitive host paths mounted writable: {', '.join(hits_rw)}", mounts=hits_rw + hits_ro)
     if hits_ro:
-        return failed(
-            f"sensitive host paths mounted read-only: {', '.join(hits_ro)}", severity=Severity.HIGH, mounts=hits_ro
-        )
+        return failed(f"sensitive host paths mounted read-only: {', '.join(hits_ro)}", mounts=hits_ro).at(Severity.HIGH)
     return passed(binds=[_mount_text(m) for m in _binds(c)] or "none")
 
 
@@ -319,11 +318,7 @@ def _host_port_start(port: str) -> int | None:
     "well-known port is needed.",
 )
 def container_privileged_ports(c: ContainerFacts, ctx: Context) -> Verdict:
-    low = [
-        _port_text(p)
-        for p in c.port_bindings
-        if (n := _host_port_start(p.host_port)) is not None and 0 < n < 1024
-    ]
+    low = [_port_text(p) for p in c.port_bindings if (n := _host_port_start(p.host_port)) is not None and 0 < n < 1024]
     if low:
         return failed(f"privileged host ports: {', '.join(low)}", ports=low)
     return passed(ports=[_port_text(p) for p in c.port_bindings] or "none")
@@ -527,8 +522,7 @@ def container_oom_kill_disable(c: ContainerFacts, ctx: Context) -> Verdict:
     title="Container keeps the daemon's default ulimits",
     rationale="Per-container ulimits override the daemon defaults; each override should be a deliberate, "
     "reviewed choice.",
-    remediation="Remove --ulimit unless the value is needed; set defaults once with the daemon's "
-    "--default-ulimit.",
+    remediation="Remove --ulimit unless the value is needed; set defaults once with the daemon's --default-ulimit.",
 )
 def container_ulimit_override(c: ContainerFacts, ctx: Context) -> Verdict:
     if not c.ulimits:
@@ -599,7 +593,9 @@ def container_rw_host_mounts(c: ContainerFacts, ctx: Context) -> Verdict:
     remediation="Use the default private propagation; drop bind-propagation=shared/rshared.",
 )
 def container_mount_propagation(c: ContainerFacts, ctx: Context) -> Verdict:
-    shared = [f"{m.source}:{m.destination} ({m.propagation})" for m in c.mounts if m.propagation in ("shared", "rshared")]
+    shared = [
+        f"{m.source}:{m.destination} ({m.propagation})" for m in c.mounts if m.propagation in ("shared", "rshared")
+    ]
     if shared:
         return failed(f"shared propagation: {', '.join(shared)}", mounts=shared)
     return passed()
@@ -687,8 +683,7 @@ def container_devices(c: ContainerFacts, ctx: Context) -> Verdict:
     title="Container runs under a seccomp profile",
     rationale="Seccomp blocks the system calls most kernel exploits need; unconfined, the whole kernel "
     "syscall surface is open to the container.",
-    remediation="Remove --security-opt seccomp=unconfined (and --privileged); use the default or a custom "
-    "profile.",
+    remediation="Remove --security-opt seccomp=unconfined (and --privileged); use the default or a custom profile.",
 )
 def container_seccomp(c: ContainerFacts, ctx: Context) -> Verdict:
     if c.privileged:
@@ -697,14 +692,18 @@ def container_seccomp(c: ContainerFacts, ctx: Context) -> Verdict:
     if "unconfined" in values:
         return failed("seccomp=unconfined", SecurityOpt=list(c.security_opt))
     if values:
-        return passed("custom profile", SecurityOpt=[f"seccomp={'(custom)' if v.startswith('{') else v}" for v in values])
+        return passed(
+            "custom profile", SecurityOpt=[f"seccomp={'(custom)' if v.startswith('{') else v}" for v in values]
+        )
     if ctx.engine is None:
         return errored(ctx.why("", "info"))
     profile = ctx.engine.seccomp_profile
     if profile is None:
         return failed("the engine has no seccomp support", SecurityOptions=list(ctx.engine.security_options))
     if profile == "unconfined":
-        return failed("the daemon's default seccomp profile is unconfined", SecurityOptions=list(ctx.engine.security_options))
+        return failed(
+            "the daemon's default seccomp profile is unconfined", SecurityOptions=list(ctx.engine.security_options)
+        )
     return passed(f"daemon {profile} profile", SecurityOptions=list(ctx.engine.security_options))
 
 
@@ -716,7 +715,7 @@ def container_seccomp(c: ContainerFacts, ctx: Context) -> Verdict:
     title="Container processes cannot gain new privileges",
     rationale="no-new-privileges stops setuid binaries and file capabilities from raising a process's "
     "privileges inside the container.",
-    remediation="Run with --security-opt no-new-privileges (or set \"no-new-privileges\": true in "
+    remediation='Run with --security-opt no-new-privileges (or set "no-new-privileges": true in '
     "daemon.json for every container).",
 )
 def container_no_new_privileges(c: ContainerFacts, ctx: Context) -> Verdict:
@@ -730,7 +729,9 @@ def container_no_new_privileges(c: ContainerFacts, ctx: Context) -> Verdict:
         return errored(ctx.why("", "daemon"))
     default = _daemon_no_new_privileges(ctx)
     if default is None:
-        return errored("container does not set no-new-privileges and the daemon default is unknown: " + ctx.why("", "daemon.json"))
+        return errored(
+            "container does not set no-new-privileges and the daemon default is unknown: " + ctx.why("", "daemon.json")
+        )
     if default:
         return passed("daemon default no-new-privileges", SecurityOpt=list(c.security_opt) or "none")
     return failed("not set on the container nor as the daemon default", SecurityOpt=list(c.security_opt) or "none")
@@ -757,8 +758,7 @@ def _daemon_no_new_privileges(ctx: Context) -> bool | None:
     title="Container has a healthcheck and is not unhealthy",
     rationale="A healthcheck lets the engine and orchestrators notice a hung or compromised service; an "
     "unhealthy state that nobody acts on is a finding of its own.",
-    remediation="Add HEALTHCHECK to the image or --health-cmd to the container, and investigate unhealthy "
-    "containers.",
+    remediation="Add HEALTHCHECK to the image or --health-cmd to the container, and investigate unhealthy containers.",
 )
 def container_healthcheck(c: ContainerFacts, ctx: Context) -> Verdict:
     hc = c.healthcheck
@@ -842,12 +842,15 @@ def container_exec_privileged(c: ContainerFacts, ctx: Context) -> Verdict:
     level=2,
     severity=Severity.MEDIUM,
     title="No exec session runs as root",
-    rationale="An exec session as root bypasses the unprivileged user the container was designed to run "
-    "as.",
+    rationale="An exec session as root bypasses the unprivileged user the container was designed to run as.",
     remediation="Use docker exec --user <uid> with the application's user.",
 )
 def container_exec_root(c: ContainerFacts, ctx: Context) -> Verdict:
-    bad = [f"{e.id[:12]} {e.entrypoint} (user {e.user or c.user or 'root'})" for e in c.execs if _is_root_user(e.user or c.user)]
+    bad = [
+        f"{e.id[:12]} {e.entrypoint} (user {e.user or c.user or 'root'})"
+        for e in c.execs
+        if _is_root_user(e.user or c.user)
+    ]
     if bad:
         return failed(f"exec sessions as root: {', '.join(bad)}", execs=bad)
     return passed(f"{len(c.execs)} exec session(s)")

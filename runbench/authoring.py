@@ -135,15 +135,16 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def passed(detail: str = "", **evidence: object) -> Verdict:
+def passed(detail: str = "", /, **evidence: object) -> Verdict:
     return Verdict(Status.PASS, detail, _evidence(evidence))
 
 
-def failed(detail: str, severity: Severity | None = None, **evidence: object) -> Verdict:
-    return Verdict(Status.FAIL, detail, _evidence(evidence), severity)
+def failed(detail: str, /, **evidence: object) -> Verdict:
+    """A failure at the check's severity; `.at(Severity.X)` gives this finding another one."""
+    return Verdict(Status.FAIL, detail, _evidence(evidence))
 
 
-def manual(detail: str, **evidence: object) -> Verdict:
+def manual(detail: str, /, **evidence: object) -> Verdict:
     return Verdict(Status.MANUAL, detail, _evidence(evidence))
 
 

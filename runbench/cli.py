@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,26 +38,71 @@ class Output:
 def _add_collect_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("engine and scope")
     g.add_argument("--host", metavar="URL", help="engine to scan (default: DOCKER_HOST or unix:///var/run/docker.sock)")
-    g.add_argument("--timeout", type=float, default=10.0, metavar="S", help="timeout of every API call in seconds (default 10)")
+    g.add_argument(
+        "--timeout", type=float, default=10.0, metavar="S", help="timeout of every API call in seconds (default 10)"
+    )
     g.add_argument("-a", "--all", action="store_true", help="also scan stopped and created containers")
-    g.add_argument("--container", action="append", default=[], metavar="GLOB", help="only containers whose name matches (repeatable)")
-    g.add_argument("--exclude-container", action="append", default=[], metavar="GLOB", help="leave out containers whose name matches (repeatable)")
-    g.add_argument("--label", action="append", default=[], metavar="K=V", help="only containers with this label (repeatable: all must match)")
+    g.add_argument(
+        "--container",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="only containers whose name matches (repeatable)",
+    )
+    g.add_argument(
+        "--exclude-container",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="leave out containers whose name matches (repeatable)",
+    )
+    g.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="only containers with this label (repeatable: all must match)",
+    )
 
 
 def _add_eval_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("checks and policy")
-    g.add_argument("--check", action="append", default=[], metavar="ID", help="run only this check: an id, a CIS number or a glob like 'container.*' (repeatable)")
+    g.add_argument(
+        "--check",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only this check: an id, a CIS number or a glob like 'container.*' (repeatable)",
+    )
     g.add_argument("--skip", action="append", default=[], metavar="ID", help="do not run this check (repeatable)")
-    g.add_argument("--fail-on", default="high", choices=[s.value for s in Severity] + ["none"], help="fail (exit 1) on a failure of this severity or worse (default high)")
+    g.add_argument(
+        "--fail-on",
+        default="high",
+        choices=[s.value for s in Severity] + ["none"],
+        help="fail (exit 1) on a failure of this severity or worse (default high)",
+    )
     g.add_argument("--min-score", type=float, metavar="N", help="fail (exit 1) when the score is below N (0-100)")
     g.add_argument("--fail-on-error", action="store_true", help="fail (exit 1) when a check could not be evaluated")
-    g.add_argument("--allow-cap", action="append", default=[], metavar="CAP", help="accept this capability beyond Docker's defaults (repeatable; never SYS_ADMIN & co.)")
+    g.add_argument(
+        "--allow-cap",
+        action="append",
+        default=[],
+        metavar="CAP",
+        help="accept this capability beyond Docker's defaults (repeatable; never SYS_ADMIN & co.)",
+    )
 
 
 def _add_output_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("output")
-    g.add_argument("-o", "--output", action="append", default=[], metavar="FILE", help="write a report; the format comes from the extension (.json, .txt); '-' is stdout in --format (repeatable)")
+    g.add_argument(
+        "-o",
+        "--output",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="write a report; the format comes from the extension (.json, .txt); "
+        "'-' is stdout in --format (repeatable)",
+    )
     g.add_argument("--format", choices=STDOUT_FORMATS, default="terminal", help="format of stdout (default terminal)")
     g.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     g.add_argument("-v", "--verbose", action="store_true", help="also list passing and skipped results")
@@ -233,9 +277,7 @@ def run(argv: Sequence[str]) -> int:
     else:
         _policy(args, catalog)
         _outputs(args)
-        t0 = time.monotonic()
         snapshot = _collect(args)
-        del t0
     report = _evaluate(snapshot, args, catalog, snapshot.collected_at if args.command == "report" else started_at)
     _emit(report, args)
     return EXIT_OK if report.policy.met else EXIT_POLICY

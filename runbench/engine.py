@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from runbench.authoring import Check, Context
@@ -14,7 +15,6 @@ from runbench.model import (
     Report,
     ReportError,
     Scope,
-    Severity,
     Status,
     Subject,
     Verdict,
@@ -81,6 +81,7 @@ def evaluate(catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at
     )
     errors = tuple(ReportError(area=e.area, subject=e.subject, what=e.what, why=e.why) for e in snapshot.errors)
     report = Report(
+        notes=scope_notes(snapshot),
         runbench_version=snapshot.runbench_version,
         host=host,
         started_at=started_at or snapshot.collected_at,
@@ -93,6 +94,21 @@ def evaluate(catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at
         errors=errors,
     )
     return _with_policy(report, policy)
+
+
+def scope_notes(snapshot: Snapshot) -> tuple[str, ...]:
+    inv = snapshot.inventory
+    scanned = len(snapshot.containers)
+    stopped = sum(1 for s in inv if s.state not in ("running", "paused", "restarting"))
+    where = "all containers" if snapshot.options.all_containers else "running containers"
+    note = f"scanned {scanned} of {len(inv)} container(s) listed ({where}"
+    if snapshot.options.container_globs or snapshot.options.exclude_globs or snapshot.options.labels:
+        note += ", filtered by name/label"
+    note += ")"
+    notes = [note]
+    if not snapshot.options.all_containers and stopped:
+        notes.append(f"{stopped} stopped or created container(s) not scanned: --all includes them")
+    return tuple(notes)
 
 
 def judge(findings: Sequence[Finding], total_score: float | None, policy: Policy) -> PolicyOutcome:
@@ -114,9 +130,4 @@ def judge(findings: Sequence[Finding], total_score: float | None, policy: Policy
 
 
 def _with_policy(report: Report, policy: Policy) -> Report:
-    from dataclasses import replace
-
     return replace(report, policy=judge(report.findings, report.total.score, policy))
-
-
-__all__ = ["Severity", "context_of", "evaluate", "judge"]

@@ -96,6 +96,10 @@ class Verdict:
     evidence: Evidence = ()
     severity: Severity | None = None  # overrides the check's severity for this finding (e.g. ro vs rw)
 
+    def at(self, severity: Severity) -> Verdict:
+        """The same verdict at another severity than the check's."""
+        return Verdict(self.status, self.detail, self.evidence, severity)
+
 
 @dataclass(frozen=True, slots=True)
 class Subject:
@@ -163,6 +167,7 @@ class Report:
     sections: Mapping[str, ScoreCard]
     containers: Mapping[str, ScoreCard]
     errors: tuple[ReportError, ...]
+    notes: tuple[str, ...] = ()  # what the scope was, said in words ("no containers in scope: …")
     policy: PolicyOutcome = field(default_factory=lambda: PolicyOutcome(met=True, reasons=()))
 
     def count(self, status: Status) -> int:

@@ -45,4 +45,6 @@ def score(findings: Iterable[Finding]) -> ScoreCard:
         value = 100.0 * sum(weights[c] * passes.get(c, 0) / decided[c] for c in decided) / total_w
     if value is not None:
         value = round(value, 1)
-    return ScoreCard(score=value, grade=grade_for(value, critical_failure), evaluated=len(decided), selected=len(selected))
+    return ScoreCard(
+        score=value, grade=grade_for(value, critical_failure), evaluated=len(decided), selected=len(selected)
+    )

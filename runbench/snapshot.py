@@ -339,7 +339,7 @@ class Snapshot:
         if not isinstance(data, dict) or data.get("schema") != SNAPSHOT_SCHEMA:
             raise SnapshotFormatError(f"not a runbench snapshot (expected schema {SNAPSHOT_SCHEMA!r})")
         try:
-            return _decode(cls, data)
+            return typing.cast(Snapshot, _decode(cls, data))
         except (TypeError, ValueError, KeyError) as exc:
             raise SnapshotFormatError(f"malformed snapshot: {exc}") from exc
 
@@ -393,15 +393,15 @@ def _decode(tp: Any, value: Any) -> Any:
         kwargs = {f.name: _decode(hints[f.name], value[f.name]) for f in dataclasses.fields(tp) if f.name in value}
         return tp(**kwargs)
     if origin is tuple:
-        args = typing.get_args(tp)
+        item_type = typing.get_args(tp)[0]
         if not isinstance(value, list):
             raise TypeError(f"expected a list, got {type(value).__name__}")
-        return tuple(_decode(args[0], v) for v in value)
+        return tuple(_decode(item_type, v) for v in value)
     if origin in (Mapping, dict) or tp in (Mapping, dict):
         if not isinstance(value, dict):
             raise TypeError(f"expected an object, got {type(value).__name__}")
-        args = typing.get_args(tp)
-        vt = args[1] if len(args) == 2 else Any
+        type_args = typing.get_args(tp)
+        vt = type_args[1] if len(type_args) == 2 else Any
         return {str(k): _decode(vt, v) for k, v in value.items()}
     if tp is Any:
         return value

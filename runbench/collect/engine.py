@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,13 +87,20 @@ def _failure(exc: BaseException, docker_host: str) -> CollectFailure:
             f"the Docker engine at {where} did not answer in time",
             "check that dockerd is healthy (systemctl status docker), or raise --timeout",
         )
-    if "No such file" in text or "Connection refused" in text or "ConnectionError" in text or "Connection aborted" in text:
+    if (
+        "No such file" in text
+        or "Connection refused" in text
+        or "ConnectionError" in text
+        or "Connection aborted" in text
+    ):
         return CollectFailure(
             f"cannot connect to the Docker engine at {where}",
             "is dockerd running? Point runbench at it with DOCKER_HOST or --host "
             "(e.g. unix:///run/user/1000/docker.sock for rootless, tcp://HOST:2376 with DOCKER_TLS_VERIFY=1)",
         )
-    return CollectFailure(f"cannot talk to the Docker engine at {where}: {text}", "check DOCKER_HOST and the engine's logs")
+    return CollectFailure(
+        f"cannot talk to the Docker engine at {where}: {text}", "check DOCKER_HOST and the engine's logs"
+    )
 
 
 def _matches(name: str, req: CollectRequest) -> bool:
@@ -130,16 +137,16 @@ def collect(req: CollectRequest, progress: Progress | None = None) -> Snapshot:
     info = call("info", api.info)
     engine: EngineFacts = parse.engine_facts(info, version)
     label_filters = list(req.labels)
-    rows = call("containers", lambda: api.containers(all=True, filters={"label": label_filters} if label_filters else None))
+    rows = call(
+        "containers", lambda: api.containers(all=True, filters={"label": label_filters} if label_filters else None)
+    )
     inventory = tuple(
         ContainerSummary(
             id=str(r.get("Id", "")), name=_name(r), image=str(r.get("Image", "")), state=str(r.get("State", ""))
         )
         for r in rows
     )
-    in_scope = [
-        s for s in inventory if _matches(s.name, req) and (req.all_containers or s.state in RUNNING_STATES)
-    ]
+    in_scope = [s for s in inventory if _matches(s.name, req) and (req.all_containers or s.state in RUNNING_STATES)]
     images_rows = call("images", api.images)
     image_tags = {
         str(tag): str(row.get("Id", ""))
@@ -200,12 +207,12 @@ def collect(req: CollectRequest, progress: Progress | None = None) -> Snapshot:
 
     images: list[ImageFacts] = []
     with ThreadPoolExecutor(max_workers=max(1, req.workers)) as pool:
-        for i, result in enumerate(pool.map(inspect_image, image_ids), 1):
+        for i, image in enumerate(pool.map(inspect_image, image_ids), 1):
             report("images", i, len(image_ids))
-            if isinstance(result, CollectionError):
-                errors.append(result)
+            if isinstance(image, CollectionError):
+                errors.append(image)
             else:
-                images.append(result)
+                images.append(image)
 
     host: HostFacts | None = None
     daemon: DaemonFacts | None = None
@@ -249,8 +256,6 @@ def collect(req: CollectRequest, progress: Progress | None = None) -> Snapshot:
 def _with_processes(
     c: ContainerFacts, table: ProcessTable, host: HostFacts, errors: list[CollectionError]
 ) -> ContainerFacts:
-    from dataclasses import replace
-
     if not c.running:
         return replace(c, processes=())
     if not host.local:

@@ -82,9 +82,7 @@ def find_dockerd(table: ProcessTable, docker_host: str) -> tuple[int | None, str
     return None, f"{len(candidates)} dockerd processes and none could be matched to {docker_host or DEFAULT_SOCKET}"
 
 
-def daemon_facts(
-    table: ProcessTable, docker_host: str, errors: list[CollectionError]
-) -> DaemonFacts:
+def daemon_facts(table: ProcessTable, docker_host: str, errors: list[CollectionError]) -> DaemonFacts:
     pid, why = find_dockerd(table, docker_host)
     if pid is None:
         errors.append(CollectionError("daemon", "", "daemon", why))
@@ -107,10 +105,15 @@ def daemon_facts(
             config_file = config_path
         except FileNotFoundError:
             if config_flag:
-                errors.append(CollectionError("daemon", config_path, "daemon.json", "--config-file names a missing file"))
-        except (OSError, UnicodeDecodeError) as exc:
+                errors.append(
+                    CollectionError("daemon", config_path, "daemon.json", "--config-file names a missing file")
+                )
+        except OSError as exc:
             config_file = config_path
             errors.append(CollectionError("daemon", config_path, "daemon.json", f"cannot read: {exc.strerror or exc}"))
+        except UnicodeDecodeError:
+            config_file = config_path
+            errors.append(CollectionError("daemon", config_path, "daemon.json", "not UTF-8 text"))
     sockets = {unix_socket_path(h) for h in _flag_values(argv, "-H", "--host")}
     facts = DaemonFacts(pid=pid, uid=uid, argv=argv, config_file=config_file, config_json=config_json)
     config = facts.config()

@@ -66,7 +66,9 @@ def container_facts(data: JSON, execs: tuple[ExecFacts, ...], scanner: SecretSca
     for port, binds in sorted(_d(host.get("PortBindings")).items()):
         for b in _l(binds) or [{}]:
             bd = _d(b)
-            bindings.append(PortBinding(container_port=str(port), host_ip=_s(bd.get("HostIp")), host_port=_s(bd.get("HostPort"))))
+            bindings.append(
+                PortBinding(container_port=str(port), host_ip=_s(bd.get("HostIp")), host_port=_s(bd.get("HostPort")))
+            )
     mounts = tuple(
         MountFacts(
             type=_s(m.get("Type")),

@@ -51,13 +51,25 @@ def as_markdown(metas: Sequence[CheckMeta]) -> str:
             out.append(f"| `{m.id}` | {cis} | {m.level} | {m.severity.value} | {_md(m.title)} |")
         out.append("")
         for m in group:
-            out += [f"### `{m.id}`", "", f"**{_md(m.title)}**", "", _md(m.rationale), "", f"Remediation: {_md(m.remediation)}", ""]
+            out += [
+                f"### `{m.id}`",
+                "",
+                f"**{_md(m.title)}**",
+                "",
+                _md(m.rationale),
+                "",
+                f"Remediation: {_md(m.remediation)}",
+                "",
+            ]
     return "\n".join(out)
 
 
 def explain(meta: CheckMeta) -> str:
     cis = ", ".join(f"v{v} {n}" for v, n in meta.cis.items()) or "none (beyond the benchmark)"
-    wrap = lambda s: textwrap.fill(s, width=78, initial_indent="  ", subsequent_indent="  ")  # noqa: E731
+
+    def wrap(text: str) -> str:
+        return textwrap.fill(text, width=78, initial_indent="  ", subsequent_indent="  ")
+
     lines = [
         f"{meta.id}: {meta.title}",
         f"  scope {meta.scope.value} · severity {meta.severity.value} · level {meta.level} · CIS {cis}",

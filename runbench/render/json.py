@@ -74,6 +74,7 @@ def report_json(report: Report) -> dict[str, Any]:
             "sections": {k: _card(v) for k, v in report.sections.items()},
             "containers": {k: v.score for k, v in report.containers.items()},
         },
+        "notes": list(report.notes),
         "counts": {s.value: report.count(s) for s in Status},
         "results": [finding_json(f) for f in report.findings],
         "errors": [{"area": e.area, "subject": e.subject, "what": e.what, "why": e.why} for e in report.errors],

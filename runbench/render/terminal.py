@@ -9,8 +9,9 @@ from typing import IO
 
 from rich import box
 from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -38,7 +39,9 @@ GRADE_STYLE = {"A": "bold green", "B": "green", "C": "yellow", "D": "red", "F": 
 
 def clean(value: str, limit: int = MAX_FIELD) -> str:
     """Neutralise control characters (shown as \\xNN) and cut long values, so host data stays inert text."""
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", value)
+    text = _CONTROL.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", value
+    )
     text = text.replace("\n", "\\n").replace("\t", " ")
     if len(text) > limit:
         text = f"{text[:limit]}…(+{len(text) - limit} chars)"
@@ -92,11 +95,13 @@ def _summary(report: Report) -> Panel:
         counts.append(f"{report.count(s)} {s.value}", STATUS_STYLE[s] if report.count(s) else "")
     grid.add_row("Results", counts)
     sev = Text()
-    for i, s in enumerate(s for s in Severity if s is not Severity.INFO):
+    for i, level in enumerate(v for v in Severity if v is not Severity.INFO):
         if i:
             sev.append(" · ")
-        sev.append(f"{by_sev[s]} {s.value}", SEVERITY_STYLE[s] if by_sev[s] else "")
+        sev.append(f"{by_sev[level]} {level.value}", SEVERITY_STYLE[level] if by_sev[level] else "")
     grid.add_row("Failures", sev)
+    for i, note in enumerate(report.notes):
+        grid.add_row("Scope" if i == 0 else "", T(note))
     if report.errors:
         grid.add_row("Collection", Text(f"{len(report.errors)} problem(s) reading facts (see Errors)", "magenta"))
     policy = (
@@ -179,21 +184,23 @@ def _check_heading(meta: CheckMeta, findings: list[Finding], status: Status) -> 
     return head
 
 
+def _indent(renderable: RenderableType, n: int) -> Padding:
+    return Padding(renderable, (0, 0, 0, n), expand=False)
+
+
 def _finding_block(f: Finding, with_evidence: bool) -> RenderableType:
-    line = Text("  ")
-    line.append_text(T(f.subject.name or f.subject.id, "bold", limit=64))
+    line = T(f.subject.name or f.subject.id, "bold", limit=64)
     if f.detail:
         line.append("  ")
         line.append_text(T(f.detail))
     if not with_evidence or not f.evidence:
-        return line
-    rows: list[RenderableType] = [line]
+        return _indent(line, 2)
+    rows: list[RenderableType] = [_indent(line, 2)]
     for key, value in f.evidence:
-        ev = Text("      ")
-        ev.append_text(T(key, "dim", limit=60))
+        ev = T(key, "dim", limit=60)
         ev.append(": ", "dim")
         ev.append_text(T(value))
-        rows.append(ev)
+        rows.append(_indent(ev, 6))
     return Group(*rows)
 
 
@@ -207,7 +214,7 @@ def _findings(report: Report, status: Status, title: str, *, evidence: bool, rem
         out.append(_check_heading(meta, findings, status))
         out.extend(_finding_block(f, evidence) for f in findings)
         if remediation:
-            out.append(Text.assemble(("  fix: ", "bold green"), meta.remediation))
+            out.append(_indent(Text.assemble(("fix: ", "bold green"), meta.remediation), 2))
         out.append(Text(""))
     return out
 
@@ -217,7 +224,11 @@ def _errors(report: Report) -> list[RenderableType]:
     if report.errors:
         out.append(Text(f"Errors while collecting ({len(report.errors)})", "bold magenta"))
         for e in report.errors:
-            subject = e.subject.removeprefix("sha256:")[:12] if len(e.subject) == 64 or e.subject.startswith("sha256:") else e.subject
+            subject = (
+                e.subject.removeprefix("sha256:")[:12]
+                if len(e.subject) == 64 or e.subject.startswith("sha256:")
+                else e.subject
+            )
             line = Text("  ")
             line.append_text(T(f"{e.area} {subject}".strip(), "bold"))
             line.append(f" {e.what}: ")
@@ -245,7 +256,13 @@ def render(report: Report, console: Console, *, verbose: bool = False, quiet: bo
         blocks += _findings(report, Status.PASS, "Passed", evidence=True, remediation=False)
         blocks += _findings(report, Status.SKIP, "Skipped", evidence=False, remediation=False)
     elif any(f.status is Status.PASS for f in report.findings):
-        blocks.append(Text(f"{report.count(Status.PASS)} passing and {report.count(Status.SKIP)} skipped results hidden; -v shows them.", "dim"))
+        blocks.append(
+            Text(
+                f"{report.count(Status.PASS)} passing and {report.count(Status.SKIP)} skipped results hidden; "
+                "-v shows them.",
+                "dim",
+            )
+        )
     for block in blocks:
         console.print(block)
 
@@ -258,10 +275,14 @@ def progress(enabled: bool, no_color: bool = False) -> Iterator[Callable[[str, i
         return
     console = Console(stderr=True, color_system=None if no_color else "auto", markup=False, highlight=False)
     bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def update(stage: str, done: int, total: int) -> None:
         if stage not in tasks:
