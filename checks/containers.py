@@ -774,6 +774,12 @@ def container_healthcheck(c: ContainerFacts, ctx: Context) -> Verdict:
     return passed(**{"State.Health.Status": c.health_status or "(not running)", "Config.Healthcheck.Test": test})
 
 
+def _ref_forms(ref: str) -> list[str]:
+    """A reference as the engine may list it: Docker Hub's docker.io/ and library/ prefixes are implicit."""
+    prefixes = ("docker.io/library/", "index.docker.io/library/", "docker.io/", "index.docker.io/", "library/")
+    return [ref, *(ref[len(p) :] for p in prefixes if ref.startswith(p))]
+
+
 @container_check(
     id="container.image_current",
     cis={"1.8.0": "5.28", "1.6.0": "5.28"},
@@ -789,7 +795,7 @@ def container_image_current(c: ContainerFacts, ctx: Context) -> Verdict:
     if not ref or "@" in ref or ref.startswith("sha256:") or ref == c.image_id:
         return passed("created from an immutable reference", **{"Config.Image": ref or "(none)"})
     tagged = ref if ":" in ref.rsplit("/", 1)[-1] else f"{ref}:latest"
-    current = ctx.image_tags.get(tagged)
+    current = next((ctx.image_tags[t] for t in _ref_forms(tagged) if t in ctx.image_tags), None)
     if current is None:
         return manual(f"tag {tagged} no longer exists locally", **{"Config.Image": ref, "Image": c.image_id[:19]})
     if current == c.image_id:

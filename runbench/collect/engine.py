@@ -114,8 +114,11 @@ def _name(row: Mapping[str, Any]) -> str:
     return str(names[0]).lstrip("/") if names else str(row.get("Id", ""))[:12]
 
 
-def collect(req: CollectRequest, progress: Progress | None = None) -> Snapshot:
-    """Build a Snapshot. Raises CollectFailure only when the engine itself cannot be used."""
+def collect(req: CollectRequest, progress: Progress | None = None, api: Any = None) -> Snapshot:
+    """Build a Snapshot. Raises CollectFailure only when the engine itself cannot be used.
+
+    `api` is a docker APIClient (or a stand-in with the same methods); by default one is connected per `req`.
+    """
     from docker.errors import APIError, DockerException, NotFound
     from requests.exceptions import RequestException
 
@@ -123,7 +126,7 @@ def collect(req: CollectRequest, progress: Progress | None = None) -> Snapshot:
     collected_at = datetime.now(UTC).isoformat(timespec="seconds")
     report = progress or (lambda stage, done, total: None)
     docker_host = _effective_host(req)
-    api = connect(req)
+    api = api if api is not None else connect(req)
     errors: list[CollectionError] = []
 
     def call(what: str, fn: Callable[[], Any]) -> Any:

@@ -1,0 +1,162 @@
+"""The collector against a stand-in engine: vanishing containers, failing calls, selection, no secret values."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docker.errors import APIError, NotFound
+from requests.exceptions import ReadTimeout
+
+from runbench.collect.engine import CollectFailure, CollectRequest, collect
+from runbench.snapshot import Snapshot
+
+SECRET = "s3cr3t-Value-that-must-not-leak-4242"
+
+INFO = {
+    "Name": "fakehost",
+    "ID": "X",
+    "ServerVersion": "24.0.7",
+    "SecurityOptions": ["name=seccomp,profile=default"],
+    "Swarm": {"LocalNodeState": "inactive"},
+    "OperatingSystem": "FakeOS",
+    "KernelVersion": "6.1",
+}
+VERSION = {"Version": "24.0.7", "ApiVersion": "1.43"}
+
+
+def _inspect(cid: str, name: str, state: str = "running") -> dict[str, Any]:
+    return {
+        "Id": cid,
+        "Name": "/" + name,
+        "Image": "sha256:" + "a" * 64,
+        "Created": "2026-01-01T00:00:00Z",
+        "State": {"Status": state, "Pid": 0},
+        "Config": {"Image": "app:1", "User": "", "Env": [f"DB_PASSWORD={SECRET}", "PATH=/bin"], "Labels": {}},
+        "HostConfig": {"NetworkMode": "default", "RestartPolicy": {"Name": "no"}},
+        "NetworkSettings": {"Networks": {"bridge": {}}},
+        "Mounts": [],
+        "ExecIDs": None,
+    }
+
+
+class FakeAPI:
+    def __init__(self, containers: list[tuple[str, str, str]]) -> None:
+        self.rows = [{"Id": cid, "Names": ["/" + n], "Image": "app:1", "State": st} for cid, n, st in containers]
+        self.vanish: set[str] = set()
+        self.broken: set[str] = set()
+        self.calls: list[str] = []
+        self.hang_on: str | None = None
+
+    def _call(self, what: str) -> None:
+        self.calls.append(what)
+        if self.hang_on == what:
+            raise ReadTimeout("Read timed out. (read timeout=10)")
+
+    def version(self) -> dict[str, Any]:
+        self._call("version")
+        return VERSION
+
+    def info(self) -> dict[str, Any]:
+        self._call("info")
+        return INFO
+
+    def containers(self, all: bool = False, filters: Any = None) -> list[dict[str, Any]]:
+        self._call("containers")
+        return copy.deepcopy(self.rows)
+
+    def images(self) -> list[dict[str, Any]]:
+        self._call("images")
+        return [{"Id": "sha256:" + "a" * 64, "RepoTags": ["app:1"]}]
+
+    def networks(self) -> list[dict[str, Any]]:
+        self._call("networks")
+        return [{"Id": "n1", "Name": "bridge", "Driver": "bridge"}]
+
+    def inspect_container(self, cid: str) -> dict[str, Any]:
+        self._call("inspect_container")
+        if cid in self.vanish:
+            raise NotFound("No such container")
+        if cid in self.broken:
+            raise APIError("500 Server Error: boom")
+        row = next(r for r in self.rows if r["Id"] == cid)
+        return _inspect(cid, row["Names"][0][1:], row["State"])
+
+    def exec_inspect(self, eid: str) -> dict[str, Any]:
+        raise NotFound("gone")
+
+    def inspect_image(self, iid: str) -> dict[str, Any]:
+        self._call("inspect_image")
+        return {"Id": iid, "RepoTags": ["app:1"], "Config": {"Env": [f"API_TOKEN={SECRET}"]}, "RootFS": {"Layers": []}}
+
+    def history(self, iid: str) -> list[dict[str, Any]]:
+        self._call("history")
+        return [{"CreatedBy": f"/bin/sh -c #(nop) ENV API_TOKEN={SECRET}", "Size": 0, "Created": 1}]
+
+
+def _req(**kw: Any) -> CollectRequest:
+    return CollectRequest(read_host=False, **kw)
+
+
+def _ids(n: int) -> list[str]:
+    return [f"{i:064x}" for i in range(1, n + 1)]
+
+
+def test_vanished_container_is_recorded_and_skipped() -> None:
+    a, b, c = _ids(3)
+    api = FakeAPI([(a, "web", "running"), (b, "gone", "running"), (c, "db", "running")])
+    api.vanish.add(b)
+    snap = collect(_req(), api=api)
+    assert [x.name for x in snap.containers] == ["db", "web"]
+    (err,) = [e for e in snap.errors if e.what == "inspect"]
+    assert err.subject == b and "disappeared" in err.why
+
+
+def test_failing_inspect_is_an_error_not_a_crash() -> None:
+    a, b = _ids(2)
+    api = FakeAPI([(a, "web", "running"), (b, "bad", "running")])
+    api.broken.add(b)
+    snap = collect(_req(), api=api)
+    assert [x.name for x in snap.containers] == ["web"]
+    assert any(e.subject == b and "boom" in e.why for e in snap.errors)
+
+
+def test_hung_engine_is_a_collect_failure() -> None:
+    api = FakeAPI([])
+    api.hang_on = "info"
+    with pytest.raises(CollectFailure, match="did not answer in time"):
+        collect(_req(), api=api)
+
+
+def test_one_inventory_pass() -> None:
+    ids = _ids(5)
+    api = FakeAPI([(i, f"c{n}", "running") for n, i in enumerate(ids)])
+    collect(_req(), api=api)
+    assert api.calls.count("containers") == 1
+    assert api.calls.count("inspect_container") == 5
+    assert api.calls.count("inspect_image") == 1  # one image in use, inspected once
+    assert api.calls.count("info") == 1 and api.calls.count("version") == 1
+
+
+def test_selection_running_by_default_all_with_flag_and_globs() -> None:
+    a, b, c = _ids(3)
+    api = FakeAPI([(a, "web-1", "running"), (b, "web-2", "exited"), (c, "db", "created")])
+    assert [x.name for x in collect(_req(), api=api).containers] == ["web-1"]
+    assert [x.name for x in collect(_req(all_containers=True), api=api).containers] == ["db", "web-1", "web-2"]
+    snap = collect(_req(all_containers=True, container_globs=("web-*",), exclude_globs=("*-2",)), api=api)
+    assert [x.name for x in snap.containers] == ["web-1"]
+    assert len(snap.inventory) == 3
+
+
+def test_no_secret_value_in_the_snapshot(tmp_path: Path) -> None:
+    (a,) = _ids(1)
+    snap = collect(_req(), api=FakeAPI([(a, "web", "running")]))
+    text = snap.dumps()
+    assert SECRET not in text and SECRET[:8] not in text
+    env = {v.name: v for v in snap.containers[0].env}
+    assert env["DB_PASSWORD"].length == len(SECRET) and env["DB_PASSWORD"].stub.endswith(f"({len(SECRET)} chars)")
+    assert Snapshot.loads(text) == snap
+    assert "API_TOKEN" in json.loads(text)["images"][0]["history"][0]["created_by"]
