@@ -52,10 +52,13 @@ def T(value: str, style: str = "", limit: int = MAX_FIELD) -> Text:
     return Text(clean(value, limit), style=style)
 
 
-def make_console(file: IO[str] | None = None, *, no_color: bool = False, width: int | None = None) -> Console:
+def make_console(
+    file: IO[str] | None = None, *, no_color: bool = False, width: int | None = None, force_terminal: bool | None = None
+) -> Console:
     return Console(
         file=file,
-        color_system=None if no_color else "auto",
+        force_terminal=force_terminal,
+        color_system=None if no_color else ("standard" if force_terminal else "auto"),
         no_color=no_color,
         highlight=False,
         emoji=False,

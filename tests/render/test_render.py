@@ -1,0 +1,183 @@
+"""Renderers: golden files from one fixed Report, compared whole; hostile host data stays inert."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from runbench.model import (
+    CheckMeta,
+    Finding,
+    HostInfo,
+    PolicyOutcome,
+    Report,
+    ReportError,
+    Scope,
+    ScoreCard,
+    Severity,
+    Status,
+    Subject,
+)
+from runbench.render import json as json_render
+from runbench.render import terminal
+
+GOLDEN = Path(__file__).with_name("golden")
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+HOSTILE = "[red]x[/red] \x1b[31mEVIL\x1b[0m \x1b]8;;http://evil\x07link\x1b]8;;\x07 \u202eevil"
+
+
+def meta(id: str, severity: Severity, cis: str | None = None) -> CheckMeta:
+    return CheckMeta(
+        id=id,
+        title=f"Title of {id}",
+        scope=Scope.CONTAINER,
+        severity=severity,
+        cis={"1.8.0": cis, "1.6.0": cis} if cis else {},
+        level=1,
+        rationale="Because.",
+        remediation=f"Fix {id} like this.",
+    )
+
+
+PRIV = meta("container.privileged", Severity.CRITICAL, "5.5")
+MEM = meta("container.memory_limit", Severity.MEDIUM, "5.11")
+PORTS = meta("container.open_ports", Severity.LOW, "5.9")
+SSHD = meta("container.sshd", Severity.MEDIUM, "5.7")
+WEB = Subject("container", "0123456789ab", "web")
+DB = Subject("container", "ba9876543210", "db")
+
+
+def finding(m: CheckMeta, s: Subject, status: Status, detail: str = "", **ev: str) -> Finding:
+    return Finding(m, s, status, detail, tuple(ev.items()), m.severity)
+
+
+def fixed_report(extra: tuple[Finding, ...] = ()) -> Report:
+    findings = (
+        finding(PRIV, WEB, Status.FAIL, "runs with --privileged", **{"HostConfig.Privileged": "true"}),
+        finding(PRIV, DB, Status.PASS),
+        finding(MEM, WEB, Status.PASS, "512 MiB", **{"HostConfig.Memory": "536870912"}),
+        finding(MEM, DB, Status.FAIL, "no memory limit", **{"HostConfig.Memory": "0"}),
+        finding(PORTS, WEB, Status.MANUAL, "review 1 published port(s)", ports="[127.0.0.1:8080->80/tcp]"),
+        finding(PORTS, DB, Status.PASS, "no published ports"),
+        finding(SSHD, WEB, Status.ERROR, "processes not collected: State.Pid 42 is not visible"),
+        finding(SSHD, DB, Status.SKIP, "container is exited: no processes to inspect"),
+        *extra,
+    )
+    return Report(
+        runbench_version="0.1.0",
+        host=HostInfo("host1", "24.0.7", "1.43", "Debian GNU/Linux 12 (bookworm)", "6.1.0"),
+        started_at="2026-11-22T00:00:00+00:00",
+        duration_s=0.42,
+        checks=(PRIV, MEM, PORTS, SSHD),
+        findings=findings,
+        total=ScoreCard(61.5, "D", 3, 4),
+        sections={"container": ScoreCard(61.5, "D", 3, 4)},
+        containers={"web": ScoreCard(23.1, "D", 2, 4), "db": ScoreCard(76.9, "C", 2, 4)},
+        errors=(ReportError("container", "0123456789ab" * 5 + "cdef", "processes", "State.Pid 42 is not visible"),),
+        notes=("scanned 2 of 3 container(s) listed (running containers)",),
+        policy=PolicyOutcome(False, ("1 failure(s) at or above high (worst: critical)",)),
+    )
+
+
+def render_text(report: Report, *, verbose: bool = False, width: int = 80) -> str:
+    buf = io.StringIO()
+    terminal.render(report, terminal.make_console(buf, no_color=True, width=width), verbose=verbose)
+    return buf.getvalue()
+
+
+def check_golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(actual, encoding="utf-8")
+    assert actual == path.read_text(encoding="utf-8"), f"{name} changed; UPDATE_GOLDEN=1 rewrites it after review"
+
+
+def test_terminal_golden() -> None:
+    check_golden("report.txt", render_text(fixed_report()))
+
+
+def test_terminal_verbose_golden() -> None:
+    check_golden("report-verbose.txt", render_text(fixed_report(), verbose=True))
+
+
+def test_json_golden() -> None:
+    check_golden("report.json", json_render.render(fixed_report()))
+
+
+def test_json_shape() -> None:
+    data = json.loads(json_render.render(fixed_report()))
+    assert data["schema"] == "runbench/report@1"
+    assert data["benchmark"] == {"name": "CIS Docker Benchmark", "version": "1.8.0"}
+    assert set(data["host"]) == {"hostname", "engine_version", "api_version", "os", "kernel"}
+    assert data["score"]["total"] == 61.5 and data["score"]["grade"] == "D"
+    assert data["score"]["containers"] == {"web": 23.1, "db": 76.9}
+    first = data["results"][0]
+    assert first["check"] == "container.privileged"
+    assert first["cis"] == {"1.8.0": "5.5", "1.6.0": "5.5"}
+    assert first["subject"] == {"kind": "container", "id": "0123456789ab", "name": "web"}
+    assert first["evidence"] == {"HostConfig.Privileged": "true"}
+    assert len(data["results"]) == 8
+
+
+@pytest.mark.parametrize("width", [80, 60, 120])
+def test_terminal_fits_the_width(width: int) -> None:
+    for line in render_text(fixed_report(), verbose=True, width=width).splitlines():
+        assert len(line) <= width, line
+
+
+def _hostile_report() -> Report:
+    bad = Subject("container", "deadbeef0000", "evil" + HOSTILE)
+    big = "A" * 1_000_000
+    return fixed_report(
+        (
+            finding(MEM, bad, Status.FAIL, HOSTILE, label=HOSTILE + big, **{HOSTILE: "v"}),
+            finding(PORTS, bad, Status.PASS, HOSTILE, **{"Config.Healthcheck.Test": HOSTILE}),
+        )
+    )
+
+
+def test_hostile_strings_are_inert_in_plain_output() -> None:
+    out = render_text(_hostile_report(), verbose=True)
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "[red]x[/red]" in out  # markup shown literally, not interpreted
+    assert "\\x1b[31mEVIL" in out  # the escape is shown, escaped
+    assert len(out) < 60_000  # the 1 MB label was cut
+    assert "chars)" in out
+
+
+def test_hostile_strings_are_inert_in_colour_output() -> None:
+    buf = io.StringIO()
+    console = terminal.make_console(buf, no_color=False, width=80, force_terminal=True)
+    terminal.render(_hostile_report(), console, verbose=True)
+    out = buf.getvalue()
+    assert "\x1b[" in out  # rich's own styling is present...
+    assert "\x1b[31mEVIL" not in out and "\x1b]8;;http://evil" not in out  # ...the host's escapes are not
+    assert "[red]x[/red]" in out
+
+
+def test_hostile_strings_round_trip_in_json() -> None:
+    data = json.loads(json_render.render(_hostile_report()))
+    hostile = [r for r in data["results"] if r["subject"]["id"] == "deadbeef0000"]
+    assert hostile[0]["detail"] == HOSTILE  # JSON keeps the exact value, escaped by the encoder
+    raw = json_render.render(_hostile_report())
+    assert "\x1b" not in raw and "\x07" not in raw
+
+
+def test_clean_neutralises_controls_and_cuts() -> None:
+    assert terminal.clean("a\x1b[2Jb") == "a\\x1b[2Jb"
+    assert terminal.clean("a\nb\tc") == "a\\nb c"
+    assert terminal.clean("x" * 300, limit=10) == "x" * 10 + "…(+290 chars)"
+    assert terminal.clean("\u202edir") == "\\u202edir"
+
+
+def test_quiet_prints_only_errors() -> None:
+    buf = io.StringIO()
+    terminal.render(fixed_report(), terminal.make_console(buf, no_color=True, width=80), quiet=True)
+    out = buf.getvalue()
+    assert "State.Pid 42 is not visible" in out
+    assert "container.privileged" not in out and "Score" not in out
