@@ -725,8 +725,10 @@ def container_no_new_privileges(c: ContainerFacts, ctx: Context) -> Verdict:
         if last in ("", "true"):
             return passed(SecurityOpt=list(c.security_opt))
         return failed(f"explicitly disabled (no-new-privileges={last})", SecurityOpt=list(c.security_opt))
-    if ctx.daemon is None:
-        return errored(ctx.why("", "daemon"))
+    if ctx.daemon is None or ctx.daemon.pid is None:
+        return errored(
+            "container does not set no-new-privileges and the daemon default is unknown: " + ctx.why("", "daemon")
+        )
     default = _daemon_no_new_privileges(ctx)
     if default is None:
         return errored(
@@ -739,8 +741,8 @@ def container_no_new_privileges(c: ContainerFacts, ctx: Context) -> Verdict:
 
 def _daemon_no_new_privileges(ctx: Context) -> bool | None:
     daemon = ctx.daemon
-    if daemon is None:
-        return None
+    if daemon is None or daemon.pid is None:
+        return None  # the daemon process was not found: its flags and config file are unknown
     flag = daemon.flag("no-new-privileges")
     if flag is not None:
         return flag.lower() in ("", "true", "1")
