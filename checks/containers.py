@@ -10,7 +10,7 @@ import posixpath
 from runbench.authoring import Context, Severity, container_check, errored, failed, manual, passed, skipped
 from runbench.model import Verdict
 from runbench.secrets import is_secret
-from runbench.snapshot import ContainerFacts, MountFacts, PortBinding
+from runbench.snapshot import ContainerFacts, ExecFacts, MountFacts, PortBinding
 
 # Docker's default capability set for a non-privileged container (moby oci/caps/defaults.go).
 DEFAULT_CAPS = frozenset(
@@ -827,6 +827,11 @@ def container_default_bridge(c: ContainerFacts, ctx: Context) -> Verdict:
 # --- execs ---------------------------------------------------------------------------------------
 
 
+def _user_execs(c: ContainerFacts) -> list[ExecFacts]:
+    """Exec sessions started by someone, not the engine's own healthcheck probes."""
+    return [e for e in c.execs if not e.healthcheck]
+
+
 @container_check(
     id="container.exec_privileged",
     cis={"1.8.0": "5.23", "1.6.0": "5.23"},
@@ -838,10 +843,10 @@ def container_default_bridge(c: ContainerFacts, ctx: Context) -> Verdict:
     remediation="Do not use docker exec --privileged; end such sessions.",
 )
 def container_exec_privileged(c: ContainerFacts, ctx: Context) -> Verdict:
-    bad = [f"{e.id[:12]} {e.entrypoint}" for e in c.execs if e.privileged]
+    bad = [f"{e.id[:12]} {e.entrypoint}" for e in _user_execs(c) if e.privileged]
     if bad:
         return failed(f"privileged exec sessions: {', '.join(bad)}", execs=bad)
-    return passed(f"{len(c.execs)} exec session(s)")
+    return passed(f"{len(_user_execs(c))} exec session(s)")
 
 
 @container_check(
@@ -856,12 +861,12 @@ def container_exec_privileged(c: ContainerFacts, ctx: Context) -> Verdict:
 def container_exec_root(c: ContainerFacts, ctx: Context) -> Verdict:
     bad = [
         f"{e.id[:12]} {e.entrypoint} (user {e.user or c.user or 'root'})"
-        for e in c.execs
+        for e in _user_execs(c)
         if _is_root_user(e.user or c.user)
     ]
     if bad:
         return failed(f"exec sessions as root: {', '.join(bad)}", execs=bad)
-    return passed(f"{len(c.execs)} exec session(s)")
+    return passed(f"{len(_user_execs(c))} exec session(s)")
 
 
 # --- identity and secrets ------------------------------------------------------------------------

@@ -97,6 +97,7 @@ class ExecFacts:
     privileged: bool
     user: str
     entrypoint: str  # the exec'd program (argv[0]), without its arguments
+    healthcheck: bool = False  # the engine's own healthcheck probe (its argv is the container's health test)
 
 
 @dataclass(frozen=True, slots=True)

@@ -174,9 +174,10 @@ def collect(req: CollectRequest, progress: Progress | None = None, api: Any = No
         except (APIError, DockerException, RequestException, OSError) as exc:
             return CollectionError("container", summary.id, "inspect", f"{summary.name}: {_short(exc)}")
         execs: list[ExecFacts] = []
+        probe = parse.health_argv(parse.healthcheck((data.get("Config") or {}).get("Healthcheck")))
         for exec_id in data.get("ExecIDs") or []:
             try:
-                execs.append(parse.exec_facts(api.exec_inspect(exec_id)))
+                execs.append(parse.exec_facts(api.exec_inspect(exec_id), probe))
             except NotFound:
                 continue  # the exec ended and was cleaned up meanwhile
             except (APIError, DockerException, RequestException, OSError) as exc:

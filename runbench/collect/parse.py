@@ -149,14 +149,28 @@ def container_facts(data: JSON, execs: tuple[ExecFacts, ...], scanner: SecretSca
     )
 
 
-def exec_facts(data: JSON) -> ExecFacts:
+def health_argv(hc: Healthcheck | None) -> tuple[str, ...] | None:
+    """The argv the engine execs for a healthcheck probe (CMD-SHELL runs under /bin/sh -c)."""
+    if hc is None or hc.disabled or len(hc.test) < 2:
+        return None
+    kind, rest = hc.test[0], hc.test[1:]
+    if kind == "CMD":
+        return rest
+    if kind == "CMD-SHELL":
+        return ("/bin/sh", "-c", " ".join(rest))
+    return None
+
+
+def exec_facts(data: JSON, probe: tuple[str, ...] | None = None) -> ExecFacts:
     proc = _d(data.get("ProcessConfig"))
+    argv = (_s(proc.get("entrypoint")), *_strs(proc.get("arguments")))
     return ExecFacts(
         id=_s(data.get("ID")),
         running=bool(data.get("Running")),
         privileged=bool(proc.get("privileged", data.get("Privileged"))),
         user=_s(proc.get("user")),
         entrypoint=_s(proc.get("entrypoint")),
+        healthcheck=probe is not None and argv == probe and not proc.get("privileged") and not proc.get("tty"),
     )
 
 

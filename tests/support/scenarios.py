@@ -1,0 +1,335 @@
+"""The integration scenarios: containers with one risky (or hardened) setting each, on a real engine.
+
+``ScenarioSet.up(client)`` creates them all (in parallel), waits for the health states the verdicts depend
+on, and ``down()`` removes everything it made. Every container is named ``rbt-*`` and labelled
+``runbench.test=1``; ``remove_leftovers`` clears containers and networks that are both named ``rbt-*`` and
+labelled so, left by an earlier, interrupted run. Nothing else is ever touched.
+
+Facts of the test machines that shaped these (see DESIGN.md "Testing against a real engine"):
+- the bounding set lacks CAP_SYS_RESOURCE, so ``--privileged`` cannot start: rbt-privileged is only created;
+- ``/`` is not a shared mount, so a bind mount with rshared propagation is refused at start
+  ("... is mounted on / but it is not a shared mount"): rbt-rshared stays created when that happens;
+- raising an rlimit fails, lowering works: rbt-ulimit lowers nofile.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import docker
+import docker.errors
+from docker.types import Healthcheck, Mount, Ulimit
+
+from tests.support.testimages import APP_IMAGE, BASE_IMAGE, SSHD_IMAGE, TEST_LABELS
+
+NETWORK = "rbt-net"
+SECONDS = 1_000_000_000  # healthcheck durations are nanoseconds
+
+DB_PASSWORD = "hunter2-correct-horse-battery"
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+SECRET_VALUES = (DB_PASSWORD, AWS_SECRET)
+SECRET_KEYS = ("DB_PASSWORD", "AWS_SECRET_ACCESS_KEY")
+
+HOSTILE_LABEL_KEY = "rbt.hostile"
+HOSTILE_LABEL = "[red]x[/red] \x1b[31mEVIL\x1b[0m " + "A" * 1_000_000
+HOSTILE_HEALTH_CMD = "echo '[bold]boom[/bold]' \x1b[2J; true"
+
+SLEEP = ["sleep", "3600"]
+
+
+def engine_socket_path() -> str:
+    """The engine's unix socket on this host (DOCKER_HOST when it names one, else the default)."""
+    host = os.environ.get("DOCKER_HOST", "")
+    if host.startswith("unix://"):
+        return host[len("unix://") :]
+    return "/var/run/docker.sock"
+
+
+def port_is_free(port: int, host: str = "0.0.0.0") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def pick_port(candidates: list[int], host: str = "0.0.0.0") -> int:
+    for port in candidates:
+        if port_is_free(port, host):
+            return port
+    raise RuntimeError(f"none of the ports {candidates} is free on {host}")
+
+
+@dataclass
+class Scenario:
+    name: str
+    image: str
+    start: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+    # "healthy" / "unhealthy": wait until State.Health.Status says so before the scan.
+    wait_health: str | None = None
+    # Start may be refused by this engine with an error containing this text: then keep it created.
+    start_may_fail: str | None = None
+
+
+@dataclass
+class ScenarioSet:
+    client: docker.DockerClient
+    tmpdir: str
+    port80: int
+    port_local: int
+    containers: dict[str, Any] = field(default_factory=dict)  # name -> Container
+    facts: dict[str, str] = field(default_factory=dict)  # what this engine did, for the test log
+    network: Any = None
+
+    @classmethod
+    def up(cls, client: docker.DockerClient, health_timeout: float = 45.0) -> ScenarioSet:
+        tmpdir = tempfile.mkdtemp(prefix="rbt-")
+        os.chmod(tmpdir, 0o755)
+        data_dir = os.path.join(tmpdir, "data")
+        shared_dir = os.path.join(tmpdir, "shared")
+        os.mkdir(data_dir)
+        os.mkdir(shared_dir)
+        port80 = pick_port([80, 81, 82, 88, 89, 800, 801, 888, 999])
+        port_local = pick_port([8080, 18080, 28080, 38080], host="127.0.0.1")
+        self = cls(client, tmpdir, port80, port_local)
+        try:
+            self.network = client.networks.create(NETWORK, driver="bridge", labels=dict(TEST_LABELS))
+            scenarios = self._scenarios(data_dir, shared_dir)
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                for scenario, container in zip(scenarios, pool.map(self._make, scenarios), strict=False):
+                    self.containers[scenario.name] = container
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                waits = [s for s in scenarios if s.wait_health and s.name in self.containers]
+                list(pool.map(lambda s: self._wait_health(s, health_timeout), waits))
+            self._record_facts()
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def _scenarios(self, data_dir: str, shared_dir: str) -> list[Scenario]:
+        sock = engine_socket_path()
+        return [
+            Scenario(
+                "rbt-hardened",
+                APP_IMAGE,
+                options={
+                    "read_only": True,
+                    "cap_drop": ["ALL"],
+                    "mem_limit": "64m",
+                    "nano_cpus": 500_000_000,
+                    "pids_limit": 64,
+                    "security_opt": ["no-new-privileges"],
+                    "network": NETWORK,
+                    "restart_policy": {"Name": "on-failure", "MaximumRetryCount": 5},
+                },
+                wait_health="healthy",
+            ),
+            Scenario("rbt-nolimits", BASE_IMAGE, options={"command": SLEEP}),
+            Scenario("rbt-privileged", BASE_IMAGE, start=False, options={"command": SLEEP, "privileged": True}),
+            Scenario("rbt-sysadmin", BASE_IMAGE, options={"command": SLEEP, "cap_add": ["SYS_ADMIN"]}),
+            Scenario(
+                "rbt-netbind",
+                BASE_IMAGE,
+                options={"command": SLEEP, "cap_drop": ["ALL"], "cap_add": ["NET_BIND_SERVICE"]},
+            ),
+            Scenario("rbt-seccomp", BASE_IMAGE, options={"command": SLEEP, "security_opt": ["seccomp=unconfined"]}),
+            Scenario(
+                "rbt-sock-rw",
+                BASE_IMAGE,
+                options={"command": SLEEP, "volumes": {sock: {"bind": "/var/run/docker.sock", "mode": "rw"}}},
+            ),
+            Scenario(
+                "rbt-sock-ro",
+                BASE_IMAGE,
+                options={"command": SLEEP, "volumes": {sock: {"bind": "/var/run/docker.sock", "mode": "ro"}}},
+            ),
+            Scenario(
+                "rbt-varrun",
+                BASE_IMAGE,
+                options={"command": SLEEP, "volumes": {"/var/run": {"bind": "/x", "mode": "rw"}}},
+            ),
+            Scenario(
+                "rbt-etc-rw",
+                BASE_IMAGE,
+                options={"command": SLEEP, "volumes": {"/etc": {"bind": "/host-etc", "mode": "rw"}}},
+            ),
+            Scenario(
+                "rbt-root-ro",
+                BASE_IMAGE,
+                options={"command": SLEEP, "volumes": {"/": {"bind": "/host", "mode": "ro"}}},
+            ),
+            Scenario(
+                "rbt-data-rw",
+                BASE_IMAGE,
+                options={"command": SLEEP, "volumes": {data_dir: {"bind": "/data", "mode": "rw"}}},
+            ),
+            Scenario("rbt-hostnet", BASE_IMAGE, options={"command": SLEEP, "network_mode": "host"}),
+            Scenario("rbt-hostpid", BASE_IMAGE, options={"command": SLEEP, "pid_mode": "host"}),
+            Scenario("rbt-hostipc", BASE_IMAGE, options={"command": SLEEP, "ipc_mode": "host"}),
+            Scenario("rbt-hostuts", BASE_IMAGE, options={"command": SLEEP, "uts_mode": "host"}),
+            Scenario("rbt-port80", BASE_IMAGE, options={"command": SLEEP, "ports": {"80/tcp": self.port80}}),
+            Scenario(
+                "rbt-port-local",
+                BASE_IMAGE,
+                options={"command": SLEEP, "ports": {"8080/tcp": ("127.0.0.1", self.port_local)}},
+            ),
+            Scenario("rbt-device", BASE_IMAGE, options={"command": SLEEP, "devices": ["/dev/null:/dev/xnull:rwm"]}),
+            Scenario(
+                "rbt-ulimit",
+                BASE_IMAGE,
+                options={"command": SLEEP, "ulimits": [Ulimit(name="nofile", soft=512, hard=512)]},
+            ),
+            Scenario(
+                "rbt-envsecret",
+                BASE_IMAGE,
+                options={
+                    "command": SLEEP,
+                    "environment": {"DB_PASSWORD": DB_PASSWORD, "AWS_SECRET_ACCESS_KEY": AWS_SECRET},
+                },
+            ),
+            Scenario(
+                "rbt-restart-always",
+                BASE_IMAGE,
+                options={"command": SLEEP, "restart_policy": {"Name": "always"}},
+            ),
+            Scenario("rbt-sshd", SSHD_IMAGE),
+            Scenario("rbt-root-user", BASE_IMAGE, options={"command": SLEEP, "user": "0:0"}),
+            Scenario(
+                "rbt-nnp-false",
+                BASE_IMAGE,
+                options={"command": SLEEP, "security_opt": ["no-new-privileges=false"]},
+            ),
+            Scenario(
+                "rbt-rshared",
+                BASE_IMAGE,
+                options={
+                    "command": SLEEP,
+                    "mounts": [Mount(target="/shared", source=shared_dir, type="bind", propagation="rshared")],
+                },
+                start_may_fail="not a shared mount",
+            ),
+            Scenario("rbt-oomkill", BASE_IMAGE, options={"command": SLEEP, "oom_kill_disable": True}),
+            Scenario(
+                "rbt-unhealthy",
+                BASE_IMAGE,
+                options={
+                    "command": SLEEP,
+                    "healthcheck": Healthcheck(
+                        test=["CMD", "false"], interval=1 * SECONDS, timeout=2 * SECONDS, retries=1
+                    ),
+                },
+                wait_health="unhealthy",
+            ),
+            Scenario(
+                "rbt-hostile",
+                BASE_IMAGE,
+                options={
+                    "command": SLEEP,
+                    "labels": {HOSTILE_LABEL_KEY: HOSTILE_LABEL},
+                    "healthcheck": Healthcheck(
+                        test=["CMD-SHELL", HOSTILE_HEALTH_CMD],
+                        interval=1 * SECONDS,
+                        timeout=2 * SECONDS,
+                        retries=2,
+                    ),
+                },
+                wait_health="healthy",
+            ),
+        ]
+
+    def _make(self, scenario: Scenario) -> Any:
+        options = dict(scenario.options)
+        options["labels"] = {**options.get("labels", {}), **TEST_LABELS}
+        container = self.client.containers.create(scenario.image, name=scenario.name, detach=True, **options)
+        # Record it before starting so a failed start is still cleaned up.
+        self.containers[scenario.name] = container
+        if scenario.start:
+            try:
+                container.start()
+            except docker.errors.APIError as exc:
+                if scenario.start_may_fail and scenario.start_may_fail in str(exc):
+                    self.facts[scenario.name] = f"engine refused to start it, left created: {exc.explanation or exc}"
+                else:
+                    raise
+        return container
+
+    def _wait_health(self, scenario: Scenario, timeout: float) -> None:
+        container = self.containers[scenario.name]
+        deadline = time.monotonic() + timeout
+        status = None
+        while time.monotonic() < deadline:
+            container.reload()
+            status = (container.attrs.get("State", {}).get("Health") or {}).get("Status")
+            if status == scenario.wait_health:
+                return
+            time.sleep(0.25)
+        raise RuntimeError(f"{scenario.name}: health is {status!r} after {timeout}s, wanted {scenario.wait_health!r}")
+
+    def _record_facts(self) -> None:
+        for name, container in self.containers.items():
+            container.reload()
+            state = container.attrs["State"]
+            self.facts.setdefault(name, state["Status"])
+        oom = self.containers["rbt-oomkill"].attrs["HostConfig"].get("OomKillDisable")
+        self.facts["rbt-oomkill HostConfig.OomKillDisable"] = repr(oom)
+
+    def inspect(self, name: str) -> dict[str, Any]:
+        container = self.containers[name]
+        container.reload()
+        attrs: dict[str, Any] = container.attrs
+        return attrs
+
+    def down(self) -> None:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(_remove_container, self.containers.values()))
+        self.containers.clear()
+        if self.network is not None:
+            with contextlib.suppress(docker.errors.APIError):
+                self.network.remove()
+            self.network = None
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+def _remove_container(container: Any) -> None:
+    with contextlib.suppress(docker.errors.NotFound):
+        container.remove(force=True, v=True)
+
+
+def remove_leftovers(client: docker.DockerClient) -> list[str]:
+    """Remove what an interrupted run of these scenarios left: containers and networks that are BOTH
+    named ``rbt-*`` and labelled runbench.test=1. The label alone is not enough: other tooling on the
+    same engine (bench, a developer's smoke test) uses it too.
+    """
+    removed = []
+    for container in client.containers.list(all=True, filters={"label": "runbench.test=1", "name": "rbt-"}):
+        if container.name.startswith("rbt-"):
+            _remove_container(container)
+            removed.append(container.name)
+    for network in client.networks.list(filters={"label": "runbench.test=1"}):
+        if network.name.startswith("rbt-"):
+            with contextlib.suppress(docker.errors.APIError):
+                network.remove()
+                removed.append(f"network {network.name}")
+    return removed
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.25) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
