@@ -6,8 +6,9 @@ Each check is a pure function of one container's facts and the run's Context.
 from __future__ import annotations
 
 import posixpath
+from dataclasses import dataclass
 
-from runbench.authoring import Context, Severity, container_check, errored, failed, manual, passed, skipped
+from runbench.authoring import Check, Context, Severity, container_check, errored, failed, manual, passed, skipped
 from runbench.model import Verdict
 from runbench.secrets import is_secret
 from runbench.snapshot import ContainerFacts, ExecFacts, MountFacts, PortBinding
@@ -363,86 +364,107 @@ def container_ports_all_interfaces(c: ContainerFacts, ctx: Context) -> Verdict:
     return passed(ports=[_port_text(p) for p in c.port_bindings] or "none")
 
 
-# --- namespaces ---------------------------------------------------------------------------------
+# --- namespaces: one table, one check per row ---------------------------------------------------
 
 
-@container_check(
-    id="container.host_network",
-    cis={"1.8.0": "5.10", "1.6.0": "5.10"},
-    level=1,
-    severity=Severity.HIGH,
-    title="Container does not share the host's network namespace",
-    rationale="With the host network the container sees every host interface, can bind any host port and "
-    "reach services listening on localhost, such as an unauthenticated Docker API.",
-    remediation="Drop --network host; publish the ports the service needs on a user-defined network.",
+@dataclass(frozen=True, slots=True)
+class _Namespace:
+    id: str
+    cis: str
+    attr: str  # the ContainerFacts field holding the mode
+    field: str  # the inspect field it came from, for the evidence
+    namespace: str
+    severity: Severity
+    title: str
+    rationale: str
+    remediation: str
+    unset: str = "(private)"  # how an empty mode reads in the evidence
+
+
+NAMESPACES = (
+    _Namespace(
+        "container.host_network",
+        "5.10",
+        "network_mode",
+        "HostConfig.NetworkMode",
+        "network",
+        Severity.HIGH,
+        "Container does not share the host's network namespace",
+        "With the host network the container sees every host interface, can bind any host port and reach "
+        "services listening on localhost, such as an unauthenticated Docker API.",
+        "Drop --network host; publish the ports the service needs on a user-defined network.",
+    ),
+    _Namespace(
+        "container.host_pid",
+        "5.16",
+        "pid_mode",
+        "HostConfig.PidMode",
+        "PID",
+        Severity.HIGH,
+        "Container does not share the host's PID namespace",
+        "In the host PID namespace the container sees and can signal every host process, and with ptrace-like "
+        "capabilities can enter them.",
+        "Drop --pid host.",
+    ),
+    _Namespace(
+        "container.host_ipc",
+        "5.17",
+        "ipc_mode",
+        "HostConfig.IpcMode",
+        "IPC",
+        Severity.HIGH,
+        "Container does not share the host's IPC namespace",
+        "The host IPC namespace exposes host shared memory segments and semaphores to the container.",
+        "Drop --ipc host; share IPC between containers with --ipc container:<name> or shareable.",
+    ),
+    _Namespace(
+        "container.host_uts",
+        "5.21",
+        "uts_mode",
+        "HostConfig.UTSMode",
+        "UTS",
+        Severity.MEDIUM,
+        "Container does not share the host's UTS namespace",
+        "In the host UTS namespace a container with the right capability can change the host's hostname and "
+        "domain name.",
+        "Drop --uts host.",
+    ),
+    _Namespace(
+        "container.host_userns",
+        "5.31",
+        "userns_mode",
+        "HostConfig.UsernsMode",
+        "user",
+        Severity.HIGH,
+        "Container does not opt out of user namespace remapping",
+        "--userns host turns the daemon's user namespace remapping off for the container, so root inside is "
+        "root on the host again.",
+        "Drop --userns host.",
+        unset="(daemon default)",
+    ),
 )
-def container_host_network(c: ContainerFacts, ctx: Context) -> Verdict:
-    if c.network_mode == "host":
-        return failed("uses the host network namespace", **{"HostConfig.NetworkMode": c.network_mode})
-    return passed(**{"HostConfig.NetworkMode": c.network_mode})
 
 
-@container_check(
-    id="container.host_pid",
-    cis={"1.8.0": "5.16", "1.6.0": "5.16"},
-    level=1,
-    severity=Severity.HIGH,
-    title="Container does not share the host's PID namespace",
-    rationale="In the host PID namespace the container sees and can signal every host process, and with "
-    "ptrace-like capabilities can enter them.",
-    remediation="Drop --pid host.",
-)
-def container_host_pid(c: ContainerFacts, ctx: Context) -> Verdict:
-    if c.pid_mode == "host":
-        return failed("uses the host PID namespace", **{"HostConfig.PidMode": c.pid_mode})
-    return passed(**{"HostConfig.PidMode": c.pid_mode or "(private)"})
+def _namespace_check(row: _Namespace) -> Check[ContainerFacts]:
+    def check(c: ContainerFacts, ctx: Context) -> Verdict:
+        mode = str(getattr(c, row.attr))
+        if mode == "host":
+            return failed(f"uses the host {row.namespace} namespace", **{row.field: mode})
+        return passed(**{row.field: mode or row.unset})
+
+    check.__name__ = check.__qualname__ = row.id.replace(".", "_")
+    return container_check(
+        id=row.id,
+        cis={"1.8.0": row.cis, "1.6.0": row.cis},
+        level=1,
+        severity=row.severity,
+        title=row.title,
+        rationale=row.rationale,
+        remediation=row.remediation,
+    )(check)
 
 
-@container_check(
-    id="container.host_ipc",
-    cis={"1.8.0": "5.17", "1.6.0": "5.17"},
-    level=1,
-    severity=Severity.HIGH,
-    title="Container does not share the host's IPC namespace",
-    rationale="The host IPC namespace exposes host shared memory segments and semaphores to the container.",
-    remediation="Drop --ipc host; share IPC between containers with --ipc container:<name> or shareable.",
-)
-def container_host_ipc(c: ContainerFacts, ctx: Context) -> Verdict:
-    if c.ipc_mode == "host":
-        return failed("uses the host IPC namespace", **{"HostConfig.IpcMode": c.ipc_mode})
-    return passed(**{"HostConfig.IpcMode": c.ipc_mode or "(private)"})
-
-
-@container_check(
-    id="container.host_uts",
-    cis={"1.8.0": "5.21", "1.6.0": "5.21"},
-    level=1,
-    severity=Severity.MEDIUM,
-    title="Container does not share the host's UTS namespace",
-    rationale="In the host UTS namespace a container with the right capability can change the host's "
-    "hostname and domain name.",
-    remediation="Drop --uts host.",
-)
-def container_host_uts(c: ContainerFacts, ctx: Context) -> Verdict:
-    if c.uts_mode == "host":
-        return failed("uses the host UTS namespace", **{"HostConfig.UTSMode": c.uts_mode})
-    return passed(**{"HostConfig.UTSMode": c.uts_mode or "(private)"})
-
-
-@container_check(
-    id="container.host_userns",
-    cis={"1.8.0": "5.31", "1.6.0": "5.31"},
-    level=1,
-    severity=Severity.HIGH,
-    title="Container does not opt out of user namespace remapping",
-    rationale="--userns host turns the daemon's user namespace remapping off for the container, so root "
-    "inside is root on the host again.",
-    remediation="Drop --userns host.",
-)
-def container_host_userns(c: ContainerFacts, ctx: Context) -> Verdict:
-    if c.userns_mode == "host":
-        return failed("uses the host user namespace", **{"HostConfig.UsernsMode": c.userns_mode})
-    return passed(**{"HostConfig.UsernsMode": c.userns_mode or "(daemon default)"})
+NAMESPACE_CHECKS = tuple(_namespace_check(row) for row in NAMESPACES)
 
 
 # --- resources ---------------------------------------------------------------------------------
