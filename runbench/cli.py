@@ -122,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_collect_args(scan)
     _add_eval_args(scan)
     _add_output_args(scan)
+    scan.add_argument(
+        "--snapshot",
+        metavar="FILE",
+        help="also keep the collected facts: `runbench report FILE` re-evaluates exactly what this scan saw",
+    )
     collect = sub.add_parser("collect", help="collect facts only and write a snapshot (JSON)")
     _add_collect_args(collect)
     collect.add_argument("-o", "--output", default="-", metavar="FILE", help="snapshot file (default stdout)")
@@ -278,6 +283,8 @@ def run(argv: Sequence[str]) -> int:
         _policy(args, catalog)
         _outputs(args)
         snapshot = _collect(args)
+        if args.snapshot:
+            _write(snapshot.dumps() + "\n", args.snapshot)
     report = _evaluate(snapshot, args, catalog, snapshot.collected_at if args.command == "report" else started_at)
     _emit(report, args)
     return EXIT_OK if report.policy.met else EXIT_POLICY

@@ -34,6 +34,7 @@ class Scan:
     report: dict[str, Any]
     stdout: str
     run: Run
+    snapshot: Path  # what `scan --snapshot` kept of the facts it evaluated
 
 
 @pytest.fixture(scope="session")
@@ -72,11 +73,12 @@ def scenarios(docker_client: docker.DockerClient) -> Iterator[ScenarioSet]:
 
 
 @pytest.fixture(scope="session")
-def scan(scenarios: ScenarioSet) -> Scan:
-    """One ``runbench scan`` over every test container, JSON report on stdout."""
-    run = run_runbench("scan", *SELECTION, *JSON_ARGS)
+def scan(scenarios: ScenarioSet, tmp_path_factory: pytest.TempPathFactory) -> Scan:
+    """One ``runbench scan`` over every test container, JSON report on stdout, facts kept with --snapshot."""
+    snapshot = tmp_path_factory.mktemp("scan") / "scan-snapshot.json"
+    run = run_runbench("scan", *SELECTION, *JSON_ARGS, "--snapshot", str(snapshot))
     assert run.returncode in (0, 1), run.describe()
-    return Scan(run.json(), run.stdout, run)
+    return Scan(run.json(), run.stdout, run, snapshot)
 
 
 @pytest.fixture(scope="session")
