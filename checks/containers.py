@@ -90,17 +90,17 @@ def _cap(name: str) -> str:
 
 
 def effective_capabilities(c: ContainerFacts) -> frozenset[str]:
-    """Docker's rule: privileged gets all; ALL in CapDrop empties the defaults, ALL in CapAdd fills them."""
+    """Docker's rule (moby TweakCapabilities): privileged gets all; ALL in CapAdd gives all but the named
+    drops; else ALL in CapDrop leaves only CapAdd; else the defaults minus CapDrop plus CapAdd."""
     if c.privileged:
         return ALL_CAPS
     add = {_cap(x) for x in c.cap_add}
     drop = {_cap(x) for x in c.cap_drop}
-    caps = set(ALL_CAPS) if "ALL" in add else set(DEFAULT_CAPS)
+    if "ALL" in add:
+        return frozenset(ALL_CAPS - drop)
     if "ALL" in drop:
-        caps = set()
-    caps -= drop
-    caps |= add - {"ALL"}
-    return frozenset(caps)
+        return frozenset(add)
+    return frozenset((DEFAULT_CAPS - drop) | add)
 
 
 def _norm(path: str) -> str:
@@ -157,7 +157,7 @@ def _not_running(c: ContainerFacts) -> Verdict:
 )
 def container_apparmor(c: ContainerFacts, ctx: Context) -> Verdict:
     if ctx.engine is None:
-        return errored(ctx.why("", "info"))
+        return errored(ctx.why("info"))
     if not ctx.engine.apparmor:
         return skipped("AppArmor is not enabled on this host (docker info SecurityOptions has no name=apparmor)")
     profile = c.apparmor_profile
@@ -181,7 +181,7 @@ def container_apparmor(c: ContainerFacts, ctx: Context) -> Verdict:
 )
 def container_selinux(c: ContainerFacts, ctx: Context) -> Verdict:
     if ctx.engine is None:
-        return errored(ctx.why("", "info"))
+        return errored(ctx.why("info"))
     if not ctx.engine.selinux:
         return skipped("SELinux support is not enabled in the daemon (docker info SecurityOptions has no name=selinux)")
     labels = _security_opt(c, "label")
@@ -261,6 +261,8 @@ def container_sensitive_mounts(c: ContainerFacts, ctx: Context) -> Verdict:
         src = _norm(m.source)
         if src == "/" or any(_under(src, d) for d in SENSITIVE_DIRS):
             (hits_rw if m.rw else hits_ro).append(_mount_text(m))
+        elif inside := [d for d in SENSITIVE_DIRS if _under(d, src)]:  # a parent: -v /var:/x holds /var/lib/docker
+            (hits_rw if m.rw else hits_ro).append(f"{_mount_text(m)} (contains {', '.join(inside)})")
     if hits_rw:
         return failed(f"sensitive host paths mounted writable: {', '.join(hits_rw)}", mounts=hits_rw + hits_ro)
     if hits_ro:
@@ -287,7 +289,7 @@ def container_sshd(c: ContainerFacts, ctx: Context) -> Verdict:
     if not c.running:
         return _not_running(c)
     if c.processes is None:
-        return errored(ctx.why(c.id, "processes"))
+        return errored(ctx.why("processes", c.id))
     found = [f"{p.name} (pid {p.pid})" for p in c.processes if p.name in _SSH_DAEMONS or p.exe in _SSH_DAEMONS]
     if found:
         return failed(f"SSH daemon running: {', '.join(found)}", processes=found)
@@ -297,8 +299,8 @@ def container_sshd(c: ContainerFacts, ctx: Context) -> Verdict:
 # --- 5.8 / 5.9 / 5.14: published ports ----------------------------------------------------------
 
 
-def _port_text(p: PortBinding) -> str:
-    host = p.host_ip or "0.0.0.0"
+def _port_text(p: PortBinding, default_ip: str = "") -> str:
+    host = p.host_ip or default_ip or "(default address)"
     return f"{host}:{p.host_port or '(ephemeral)'}->{p.container_port}"
 
 
@@ -356,12 +358,36 @@ def container_open_ports(c: ContainerFacts, ctx: Context) -> Verdict:
     remediation="Bind to the interface that needs it: -p 127.0.0.1:8080:80 or -p 10.0.0.5:443:443.",
 )
 def container_ports_all_interfaces(c: ContainerFacts, ctx: Context) -> Verdict:
-    wide = [_port_text(p) for p in c.port_bindings if p.host_ip in ("", "0.0.0.0", "::", "[::]")]
+    default_ip, known = _default_bind_ip(ctx)
+    wide = [_port_text(p, default_ip) for p in c.port_bindings if (p.host_ip or default_ip) in _ALL_INTERFACES]
     if c.publish_all_ports and c.exposed_ports:
-        wide += [f"-P {p}" for p in c.exposed_ports]
+        wide += [f"-P {default_ip}:{p}" for p in c.exposed_ports if default_ip in _ALL_INTERFACES]
+    ports = [_port_text(p, default_ip) for p in c.port_bindings] or "none"
     if wide:
-        return failed(f"published on all interfaces: {', '.join(wide)}", ports=wide)
-    return passed(ports=[_port_text(p) for p in c.port_bindings] or "none")
+        note = "" if known else " (ports without an address bind the engine's default 0.0.0.0; its --ip is unknown)"
+        return failed(f"published on all interfaces: {', '.join(wide)}{note}", ports=wide)
+    return passed(ports=ports)
+
+
+_ALL_INTERFACES = frozenset({"0.0.0.0", "::", "[::]"})
+
+
+def _default_bind_ip(ctx: Context) -> tuple[str, bool]:
+    """Where a port published without an address binds: the daemon's --ip / "ip", else 0.0.0.0.
+
+    The second value says whether the daemon's configuration was read (False: the engine's default is assumed).
+    """
+    daemon = ctx.daemon
+    if daemon is None or daemon.pid is None:
+        return "0.0.0.0", False
+    flag = daemon.flag("ip")
+    if flag:
+        return flag, True
+    config = daemon.config()
+    if daemon.config_json is not None and config is None:
+        return "0.0.0.0", False
+    ip = (config or {}).get("ip")
+    return (ip if isinstance(ip, str) and ip else "0.0.0.0"), True
 
 
 # --- namespaces: one table, one check per row ---------------------------------------------------
@@ -718,7 +744,7 @@ def container_seccomp(c: ContainerFacts, ctx: Context) -> Verdict:
             "custom profile", SecurityOpt=[f"seccomp={'(custom)' if v.startswith('{') else v}" for v in values]
         )
     if ctx.engine is None:
-        return errored(ctx.why("", "info"))
+        return errored(ctx.why("info"))
     profile = ctx.engine.seccomp_profile
     if profile is None:
         return failed("the engine has no seccomp support", SecurityOptions=list(ctx.engine.security_options))
@@ -743,22 +769,30 @@ def container_seccomp(c: ContainerFacts, ctx: Context) -> Verdict:
 def container_no_new_privileges(c: ContainerFacts, ctx: Context) -> Verdict:
     values = _security_opt(c, "no-new-privileges")
     if values:
-        last = values[-1].lower()
-        if last in ("", "true"):
+        last = values[-1]
+        if last == "" or _go_bool(last):
             return passed(SecurityOpt=list(c.security_opt))
         return failed(f"explicitly disabled (no-new-privileges={last})", SecurityOpt=list(c.security_opt))
     if ctx.daemon is None or ctx.daemon.pid is None:
         return errored(
-            "container does not set no-new-privileges and the daemon default is unknown: " + ctx.why("", "daemon")
+            "container does not set no-new-privileges and the daemon default is unknown: " + ctx.why("daemon")
         )
     default = _daemon_no_new_privileges(ctx)
     if default is None:
         return errored(
-            "container does not set no-new-privileges and the daemon default is unknown: " + ctx.why("", "daemon.json")
+            "container does not set no-new-privileges and the daemon default is unknown: " + ctx.why("daemon.json")
         )
     if default:
         return passed("daemon default no-new-privileges", SecurityOpt=list(c.security_opt) or "none")
     return failed("not set on the container nor as the daemon default", SecurityOpt=list(c.security_opt) or "none")
+
+
+_GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+
+
+def _go_bool(value: str) -> bool:
+    """Go's strconv.ParseBool, which the engine uses for option values (anything else it rejects)."""
+    return value in _GO_TRUE
 
 
 def _daemon_no_new_privileges(ctx: Context) -> bool | None:
@@ -767,11 +801,13 @@ def _daemon_no_new_privileges(ctx: Context) -> bool | None:
         return None  # the daemon process was not found: its flags and config file are unknown
     flag = daemon.flag("no-new-privileges")
     if flag is not None:
-        return flag.lower() in ("", "true", "1")
+        return flag == "" or _go_bool(flag)
     if daemon.config_file and daemon.config_json is None:
         return None  # there is a daemon.json but it could not be read
-    config = daemon.config() or {}
-    return bool(config.get("no-new-privileges", False))
+    config = daemon.config()
+    if daemon.config_json is not None and config is None:
+        return None  # there is a daemon.json but it does not parse
+    return (config or {}).get("no-new-privileges") is True
 
 
 @container_check(
@@ -798,6 +834,12 @@ def container_healthcheck(c: ContainerFacts, ctx: Context) -> Verdict:
     return passed(**{"State.Health.Status": c.health_status or "(not running)", "Config.Healthcheck.Test": test})
 
 
+def _is_id_prefix(ref: str, image_id: str) -> bool:
+    """`docker run 88742a6f44fe` records the (short) image id as Config.Image."""
+    hex_id = image_id.removeprefix("sha256:")
+    return len(ref) >= 12 and all(ch in "0123456789abcdef" for ch in ref) and hex_id.startswith(ref)
+
+
 def _ref_forms(ref: str) -> list[str]:
     """A reference as the engine may list it: Docker Hub's docker.io/ and library/ prefixes are implicit."""
     prefixes = ("docker.io/library/", "index.docker.io/library/", "docker.io/", "index.docker.io/", "library/")
@@ -816,7 +858,7 @@ def _ref_forms(ref: str) -> list[str]:
 )
 def container_image_current(c: ContainerFacts, ctx: Context) -> Verdict:
     ref = c.image_ref
-    if not ref or "@" in ref or ref.startswith("sha256:") or ref == c.image_id:
+    if not ref or "@" in ref or ref.startswith("sha256:") or ref == c.image_id or _is_id_prefix(ref, c.image_id):
         return passed("created from an immutable reference", **{"Config.Image": ref or "(none)"})
     tagged = ref if ":" in ref.rsplit("/", 1)[-1] else f"{ref}:latest"
     current = next((ctx.image_tags[t] for t in _ref_forms(tagged) if t in ctx.image_tags), None)
@@ -841,7 +883,8 @@ def container_image_current(c: ContainerFacts, ctx: Context) -> Verdict:
     remediation="Create a network per application (docker network create app) and run with --network app.",
 )
 def container_default_bridge(c: ContainerFacts, ctx: Context) -> Verdict:
-    if "bridge" in c.networks or c.network_mode in ("default", "bridge"):
+    on_bridge = "bridge" in c.networks if c.networks else c.network_mode in ("default", "bridge")
+    if on_bridge:
         return failed("attached to the default bridge", networks=list(c.networks) or c.network_mode)
     return passed(networks=list(c.networks) or c.network_mode)
 

@@ -44,11 +44,12 @@ class Context:
     params: Params = field(default_factory=Params)
     errors: tuple[CollectionError, ...] = ()
 
-    def why(self, subject: str, what: str) -> str:
-        """The recorded reason a fact about `subject` is missing."""
+    def why(self, what: str, subject: str | None = None) -> str:
+        """The recorded reason fact `what` (of `subject`, or of anything when None) is missing."""
         for e in self.errors:
-            if e.what == what and (e.subject == subject or not e.subject):
-                return f"{what} not collected: {e.why}"
+            if e.what == what and (subject is None or e.subject in (subject, "")):
+                where = f" ({e.subject})" if e.subject and subject is None else ""
+                return f"{what}{where} not collected: {e.why}"
         return f"{what} not collected"
 
 

@@ -130,9 +130,11 @@ class SecretScanner:
         """Redact assignments of secret-looking names and detector hits in free text (history commands)."""
 
         def _assign(m: re.Match[str]) -> str:
-            name, value = m.group(1), m.group(3)
+            name, raw = m.group(1), m.group(3)
+            quote = raw[0] if raw[:1] in ("'", '"') and len(raw) >= 2 and raw[-1] == raw[0] else ""
+            value = raw[1:-1] if quote else raw
             if looks_secret_name(name) or self.detectors(name, value):
-                return f"{name}{m.group(2)}{stub(value)}"
+                return f"{name}{m.group(2)}{quote}{stub(value)}{quote}"
             return m.group(0)
 
         return _ASSIGNMENT.sub(_assign, text)

@@ -406,8 +406,10 @@ def _decode(tp: Any, value: Any) -> Any:
         return {str(k): _decode(vt, v) for k, v in value.items()}
     if tp is Any:
         return value
-    if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+    if tp is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise TypeError(f"expected a number, got {type(value).__name__}")
     if tp in (str, int, bool) and not isinstance(value, tp):
         raise TypeError(f"expected {tp.__name__}, got {type(value).__name__}")
     if tp is int and isinstance(value, bool):

@@ -174,7 +174,7 @@ def collect(req: CollectRequest, progress: Progress | None = None, api: Any = No
         except (APIError, DockerException, RequestException, OSError) as exc:
             return CollectionError("container", summary.id, "inspect", f"{summary.name}: {_short(exc)}")
         execs: list[ExecFacts] = []
-        probe = parse.health_argv(parse.healthcheck((data.get("Config") or {}).get("Healthcheck")))
+        probe = parse.probe_of(data)
         for exec_id in data.get("ExecIDs") or []:
             try:
                 execs.append(parse.exec_facts(api.exec_inspect(exec_id), probe))

@@ -149,19 +149,29 @@ def container_facts(data: JSON, execs: tuple[ExecFacts, ...], scanner: SecretSca
     )
 
 
-def health_argv(hc: Healthcheck | None) -> tuple[str, ...] | None:
-    """The argv the engine execs for a healthcheck probe (CMD-SHELL runs under /bin/sh -c)."""
+def health_argv(hc: Healthcheck | None, shell: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """The argv the engine execs for a healthcheck probe: CMD as is, CMD-SHELL under the image's SHELL
+    (Config.Shell) or /bin/sh -c."""
     if hc is None or hc.disabled or len(hc.test) < 2:
         return None
     kind, rest = hc.test[0], hc.test[1:]
     if kind == "CMD":
         return rest
     if kind == "CMD-SHELL":
-        return ("/bin/sh", "-c", " ".join(rest))
+        return (*(shell or ("/bin/sh", "-c")), " ".join(rest))
     return None
 
 
-def exec_facts(data: JSON, probe: tuple[str, ...] | None = None) -> ExecFacts:
+def probe_of(inspect: JSON) -> tuple[tuple[str, ...], str] | None:
+    """(argv, user) of the container's healthcheck probe execs, or None without a healthcheck."""
+    config = _d(inspect.get("Config"))
+    argv = health_argv(healthcheck(config.get("Healthcheck")), _strs(config.get("Shell")))
+    return None if argv is None else (argv, _s(config.get("User")))
+
+
+def exec_facts(data: JSON, probe: tuple[tuple[str, ...], str] | None = None) -> ExecFacts:
+    """An exec session; `probe` (from probe_of) marks the engine's own healthcheck probe: same argv, same
+    user as the container (the engine runs probes as Config.User), not privileged, no tty."""
     proc = _d(data.get("ProcessConfig"))
     argv = (_s(proc.get("entrypoint")), *_strs(proc.get("arguments")))
     return ExecFacts(
@@ -170,7 +180,11 @@ def exec_facts(data: JSON, probe: tuple[str, ...] | None = None) -> ExecFacts:
         privileged=bool(proc.get("privileged", data.get("Privileged"))),
         user=_s(proc.get("user")),
         entrypoint=_s(proc.get("entrypoint")),
-        healthcheck=probe is not None and argv == probe and not proc.get("privileged") and not proc.get("tty"),
+        healthcheck=probe is not None
+        and argv == probe[0]
+        and _s(proc.get("user")) == probe[1]
+        and not proc.get("privileged")
+        and not proc.get("tty"),
     )
 
 

@@ -1,0 +1,296 @@
+"""runbench.cli.main on paths that need no engine: catalog commands, usage errors, `report` on snapshots.
+
+Exit codes: 0 policy met · 1 policy failed · 2 usage or config error · 3 could not collect.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from builders import container, env, mount, snapshot
+
+from runbench import __version__
+from runbench.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_snapshot(tmp_path: Path, *containers: Any, name: str = "snap.json") -> Path:
+    path = tmp_path / name
+    path.write_text(snapshot(*containers).dumps(), encoding="utf-8")
+    return path
+
+
+# --- catalog commands ---------------------------------------------------------------------------
+
+
+def test_checks_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "checks")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].split() == ["ID", "CIS", "SEVERITY", "TITLE"]
+    assert len(lines) == 1 + 35
+    row = next(line for line in lines if line.startswith("container.privileged "))
+    assert row.split()[1:3] == ["5.5", "critical"]
+
+
+def test_checks_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "checks", "--format", "json")
+    data = json.loads(out)
+    assert code == 0
+    assert data["schema"] == "runbench/catalog@1"
+    assert len(data["checks"]) == 35
+    priv = next(c for c in data["checks"] if c["id"] == "container.privileged")
+    assert (priv["severity"], priv["cis"], priv["scope"]) == ("critical", {"1.8.0": "5.5", "1.6.0": "5.5"}, "container")
+
+
+def test_checks_markdown(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "checks", "--format", "markdown")
+    assert code == 0
+    assert out.startswith("# runbench checks\n")
+    assert "## Container runtime (container)" in out
+    assert "| `container.privileged` | 5.5 | 1 | critical |" in out
+    assert out.count("### `container.") == 35
+
+
+@pytest.mark.parametrize("ref", ["container.privileged", "5.5", "1.6.0:5.5"])
+def test_explain(capsys: pytest.CaptureFixture[str], ref: str) -> None:
+    code, out, _ = run(capsys, "explain", ref)
+    assert code == 0
+    assert out.startswith("container.privileged: Container is not privileged\n")
+    assert "severity critical" in out and "CIS v1.8.0 5.5, v1.6.0 5.5" in out
+    assert "Why:" in out and "Fix:" in out
+
+
+def test_explain_a_check_without_cis_number(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "explain", "container.env_secrets")
+    assert code == 0
+    assert "CIS none (beyond the benchmark)" in out
+
+
+def test_explain_unknown_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "explain", "container.privileged_mode")
+    assert (code, out) == (2, "")
+    assert "did you mean container.privileged" in err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"runbench {__version__}"
+
+
+def test_unknown_flag_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["checks", "--no-such-flag"])
+    assert exit_info.value.code == 2
+
+
+# --- usage errors before anything is collected --------------------------------------------------
+
+
+@pytest.fixture
+def no_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to reach an engine fails loudly: usage errors must come first."""
+    import runbench.collect.engine as collect_engine
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("tried to reach the engine")
+
+    monkeypatch.setattr(collect_engine, "connect", refuse)
+    monkeypatch.setattr(collect_engine, "collect", refuse)
+
+
+def test_scan_with_an_unknown_check_is_2_with_a_suggestion(capsys: pytest.CaptureFixture[str], no_engine: None) -> None:
+    code, out, err = run(capsys, "scan", "--check", "container.nope")
+    assert code == 2
+    assert "unknown check 'container.nope'" in err
+    assert "did you mean" in err and "runbench checks" in err
+
+
+def test_scan_with_a_typo_suggests_the_check(capsys: pytest.CaptureFixture[str], no_engine: None) -> None:
+    code, _, err = run(capsys, "--check", "container.host_pdi")  # `scan` is the default command
+    assert code == 2
+    assert "did you mean container.host_pid" in err
+
+
+def test_scan_with_an_unknown_report_extension_is_2(capsys: pytest.CaptureFixture[str], no_engine: None) -> None:
+    code, _, err = run(capsys, "scan", "-o", "report.xyz")
+    assert code == 2
+    assert "report.xyz" in err and ".json" in err
+
+
+@pytest.mark.parametrize("score", ["-1", "100.5"])
+def test_min_score_out_of_range_is_2(capsys: pytest.CaptureFixture[str], no_engine: None, score: str) -> None:
+    code, _, err = run(capsys, "scan", "--min-score", score)
+    assert code == 2
+    assert "--min-score" in err
+
+
+def test_unreachable_engine_is_3_with_a_docker_host_hint(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")
+    code, out, err = run(capsys, "scan", "--timeout", "2")
+    assert code == 3
+    assert out == ""
+    assert "could not collect" in err and "/nonexistent.sock" in err
+    assert "hint:" in err and "DOCKER_HOST" in err
+
+
+def test_unreachable_host_flag_is_3(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    code, _, err = run(capsys, "collect", "--host", "unix:///nonexistent.sock", "--timeout", "2")
+    assert code == 3
+    assert "unix:///nonexistent.sock" in err and "DOCKER_HOST" in err
+
+
+# --- report on snapshot files -------------------------------------------------------------------
+
+
+def test_report_on_a_missing_file_is_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "report", str(tmp_path / "nope.json"))
+    assert code == 2
+    assert "cannot read snapshot" in err and "nope.json" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("this is not json", "not JSON"),
+        ('{"schema": "runbench/report@1"}', "not a runbench snapshot"),
+        ("[]", "not a runbench snapshot"),
+        ('{"schema": "runbench/snapshot@1", "containers": 5}', "malformed snapshot"),
+    ],
+)
+def test_report_on_a_bad_file_is_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    code, out, err = run(capsys, "report", str(path))
+    assert (code, out) == (2, "")
+    assert message in err
+
+
+def test_report_on_a_binary_file_is_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "bin.json"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    code, _, err = run(capsys, "report", str(path))
+    assert code == 2
+    assert "not UTF-8" in err
+
+
+def test_report_with_a_bad_output_is_2_before_reading(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "report", str(tmp_path / "missing.json"), "-o", "out.xyz")
+    assert code == 2
+    assert "out.xyz" in err  # the usage error, not the missing file
+
+
+def test_report_compliant_snapshot_is_0_with_json_on_stdout(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = write_snapshot(tmp_path, container())
+    code, out, err = run(capsys, "report", str(path), "-o", "-", "--format", "json")
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert data["schema"] == "runbench/report@1"
+    assert data["policy"] == {"met": True, "reasons": []}
+    assert data["score"]["total"] == 100.0 and data["score"]["grade"] == "A"
+    assert data["counts"] == {"pass": 33, "fail": 0, "manual": 0, "skip": 2, "error": 0}
+    assert data["started_at"] == "2026-01-01T00:00:00+00:00"  # a report keeps the snapshot's time
+
+
+def test_report_failing_snapshot_is_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = write_snapshot(tmp_path, container(privileged=True))
+    code, out, _ = run(capsys, "report", str(path), "--format", "json")
+    assert code == 1
+    data = json.loads(out)
+    assert data["policy"]["met"] is False
+    assert data["policy"]["reasons"][0].endswith("(worst: critical)")
+    assert data["score"]["grade"] in ("D", "F")
+    failed = {r["check"] for r in data["results"] if r["status"] == "fail"}
+    assert {"container.privileged", "container.capabilities", "container.devices", "container.seccomp"} <= failed
+
+
+@pytest.mark.parametrize(
+    ("facts", "args", "code"),
+    [
+        ({"memory": 0}, (), 0),  # a medium failure under the default --fail-on high
+        ({"memory": 0}, ("--fail-on", "medium"), 1),
+        ({"privileged": True}, ("--fail-on", "none"), 0),
+        ({"privileged": True}, ("--fail-on", "none", "--skip", "container.privileged"), 0),
+        ({"privileged": True}, ("--skip", "container.privileged"), 1),  # capabilities etc. still fail high
+        ({"privileged": True}, ("--check", "5.5,5.11"), 1),
+        ({"memory": 0}, ("--check", "5.5", "--check", "container.memory_limit", "--fail-on", "none"), 0),
+        ({"memory": 0}, ("--fail-on", "none", "--min-score", "99"), 1),
+        ({}, ("--min-score", "100"), 0),
+        ({"cap_add": ("SYS_NICE",)}, (), 1),
+        ({"cap_add": ("SYS_NICE",)}, ("--allow-cap", "cap_sys_nice"), 0),
+        ({"cap_add": ("SYS_ADMIN",)}, ("--allow-cap", "SYS_ADMIN"), 1),
+        ({"processes": None}, ("--fail-on-error",), 1),
+        ({"processes": None}, (), 0),
+    ],
+)
+def test_report_exit_code_follows_the_policy(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, facts: dict[str, Any], args: tuple[str, ...], code: int
+) -> None:
+    path = write_snapshot(tmp_path, container(**facts))
+    got, out, _ = run(capsys, "report", str(path), "--format", "json", *args)
+    assert got == code, json.loads(out)["policy"]
+
+
+def test_report_selection_limits_the_results(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = write_snapshot(tmp_path, container(memory=0))
+    code, out, _ = run(capsys, "report", str(path), "--format", "json", "--check", "5.5", "--check", "5.11")
+    data = json.loads(out)
+    assert code == 0
+    assert [(r["check"], r["status"]) for r in data["results"]] == [
+        ("container.privileged", "pass"),
+        ("container.memory_limit", "fail"),
+    ]
+    # (10·1 + 3·0) / 13 = 76.9
+    assert (data["score"]["total"], data["score"]["grade"]) == (76.9, "C")
+
+
+def test_report_writes_files_by_extension(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = write_snapshot(tmp_path, container(mounts=(mount("/etc", rw=False),)))
+    out_json, out_txt = tmp_path / "r.json", tmp_path / "r.txt"
+    code, out, _ = run(capsys, "report", str(path), "-q", "-o", str(out_json), "-o", str(out_txt))
+    assert code == 1  # a read-only /etc mount is a high failure
+    data = json.loads(out_json.read_text(encoding="utf-8"))
+    (sensitive,) = [r for r in data["results"] if r["check"] == "container.sensitive_mounts"]
+    assert (sensitive["status"], sensitive["severity"]) == ("fail", "high")
+    text = out_txt.read_text(encoding="utf-8")
+    assert "container.sensitive_mounts" in text
+    assert "\x1b[" not in text  # plain text, no styles
+
+
+def test_report_from_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(snapshot(container()).dumps()))
+    code, out, _ = run(capsys, "report", "-", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["score"]["total"] == 100.0
+
+
+def test_report_terminal_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = write_snapshot(tmp_path, container(name="web", privileged=True))
+    code, out, _ = run(capsys, "report", str(path), "--no-color")
+    assert code == 1
+    assert "web" in out and "container.privileged" in out
+
+
+def test_report_never_prints_secret_values(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    value = "fake-db-password-never-printed-01"
+    path = write_snapshot(tmp_path, container(env=(env("DB_PASSWORD", value),)))
+    assert value not in path.read_text(encoding="utf-8")
+    code, out, _ = run(capsys, "report", str(path), "--format", "json", "-v")
+    assert code == 1  # a secret in the environment is a high failure
+    assert value not in out and "DB_PASSWORD=fa…(33 chars)" in out

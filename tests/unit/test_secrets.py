@@ -1,0 +1,194 @@
+"""Secret detection and redaction: stubs reveal at most two characters, decisions come from facts."""
+
+from __future__ import annotations
+
+import pytest
+from builders import SCANNER, env
+
+from runbench.secrets import SecretScanner, benign_name, is_secret, looks_secret_name, stub
+from runbench.snapshot import EnvVar
+
+# --- stub -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 11, 12, 13, 40, 200])
+def test_stub_shape(n: int) -> None:
+    value = "".join(chr(ord("A") + i % 26) for i in range(n))
+    s = stub(value)
+    prefix, _, rest = s.partition("…")
+    assert rest == f"({n} chars)"
+    assert prefix == (value[:2] if n >= 12 else "")
+    assert len(prefix) <= 2
+
+
+@pytest.mark.parametrize("value", ["hunter2", "pw", "x9!", "s3cr3t-pw!", "Tr0ub4dor&"])
+def test_stub_of_a_short_value_reveals_nothing(value: str) -> None:
+    assert len(value) < 12
+    s = stub(value)
+    assert value not in s
+    assert s == f"…({len(value)} chars)"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "correct horse battery staple",
+        "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0123",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    ],
+)
+def test_stub_of_a_long_value_keeps_two_characters(value: str) -> None:
+    s = stub(value)
+    assert value not in s
+    assert value[:3] not in s
+    assert s.startswith(value[:2] + "…")
+
+
+# --- names ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "DB_PASSWORD",
+        "PASSWORD",
+        "mysql_root_password",
+        "API_KEY",
+        "SECRET_KEY",
+        "AWS_SECRET_ACCESS_KEY",
+        "GITHUB_TOKEN",
+        "client-secret",
+        "SENTRY_DSN",
+        "REDIS_PASS",
+    ],
+)
+def test_secret_like_names(name: str) -> None:
+    assert looks_secret_name(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["DB_PASSWORD_FILE", "TOKEN_PATH", "SECRETS_DIR", "PATH", "HOME", "PASSAGE", "TOKENIZER", "AWS_ACCESS_KEY_ID"],
+)
+def test_names_that_are_not_secret(name: str) -> None:
+    assert not looks_secret_name(name)
+
+
+@pytest.mark.parametrize("name", ["GPG_KEY", "GPG_KEYS", "PYTHON_SHA256", "NODE_VERSION", "JAVA_HASH"])
+def test_benign_names(name: str) -> None:
+    assert benign_name(name)
+
+
+# --- is_secret: decisions from collected facts ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "why"),
+    [
+        ("DB_PASSWORD", "fake-db-password-0001", "secret-like name"),
+        ("API_KEY", "abc", "secret-like name"),
+        ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE", "AWS Access Key"),
+        ("CI_HELPER", "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0123", "GitHub Token"),
+        ("DATABASE_URL", "postgres://app:fakepw123@db:5432/app", "Basic Auth Credentials"),
+        ("PGPASSWORD", "fakefakefake42", "Secret Keyword"),
+    ],
+)
+def test_secrets_are_detected(name: str, value: str, why: str) -> None:
+    assert is_secret(env(name, value)) == (True, why)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+        ("HOME", "/root"),
+        ("GPG_KEY", "B42F6819007F00F88E364FD4036A9C25BF357DD4"),
+        ("PYTHON_SHA256", "3b3b5e2bf2b2e8a0c1d2e3f40123456789abcdef0123456789abcdef01234567"),
+        ("DB_PASSWORD_FILE", "/run/secrets/db_password"),
+        ("DB_PASSWORD", ""),
+        ("LANG", "C.UTF-8"),
+        ("JAVA_OPTS", "-Xmx512m -Dfile.encoding=UTF-8"),
+    ],
+)
+def test_non_secrets(name: str, value: str) -> None:
+    assert is_secret(env(name, value)) == (False, "")
+
+
+def test_decisions_need_only_the_stored_facts() -> None:
+    assert is_secret(EnvVar("DB_PASSWORD", 0, "…(0 chars)")) == (False, "")
+    assert is_secret(EnvVar("X", 40, "gh…(40 chars)", ("GitHub Token",))) == (True, "GitHub Token")
+    assert is_secret(EnvVar("X", 40, "ab…(40 chars)", ("Hex High Entropy String",))) == (False, "")
+    assert is_secret(EnvVar("GPG_KEY", 40, "ab…(40 chars)", ("Secret Keyword",))) == (False, "")
+    assert is_secret(EnvVar("MY_SETTING", 40, "ab…(40 chars)", ("Secret Keyword",))) == (True, "Secret Keyword")
+
+
+def test_scan_env_stores_no_value() -> None:
+    value = "fake-db-password-do-not-leak-0001"
+    (var,) = SCANNER.scan_env([f"DB_PASSWORD={value}"])
+    assert (var.name, var.length, var.stub) == ("DB_PASSWORD", len(value), "fa…(33 chars)")
+    assert value not in repr(var)
+
+
+def test_scan_env_splits_on_the_first_equals_sign() -> None:
+    (var, bare) = SCANNER.scan_env(["OPTS=a=b=c", "BARE"])
+    assert (var.name, var.length) == ("OPTS", 5)
+    assert (bare.name, bare.length, bare.detectors) == ("BARE", 0, ())
+
+
+# --- redact_text on history commands ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "gone", "kept"),
+    [
+        (
+            "/bin/sh -c #(nop) ENV DB_PASSWORD=supersecretvalue123",
+            "supersecretvalue123",
+            "ENV DB_PASSWORD=su…(19 chars)",
+        ),
+        ("|1 DB_PASSWORD=supersecretvalue123 /bin/sh -c make", "supersecretvalue123", "/bin/sh -c make"),
+        (
+            '/bin/sh -c #(nop)  ENV API_TOKEN="two words value" PATH=/usr/bin',
+            "two words value",
+            "PATH=/usr/bin",
+        ),
+        (
+            "/bin/sh -c export GH=ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0123 && make",
+            "FAKEfakeFAKE",
+            "&& make",
+        ),
+        (
+            "RUN curl -u x -H 'x' && AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIEXAMPLEKEY aws s3 ls",
+            "wJalrXUtnFEMI",
+            "aws s3 ls",
+        ),
+    ],
+)
+def test_redact_text_removes_secret_values(text: str, gone: str, kept: str) -> None:
+    out = SCANNER.redact_text(text)
+    assert gone not in out
+    assert kept in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/bin/sh -c #(nop) ENV PATH=/usr/bin",
+        "/bin/sh -c #(nop)  ENV LANG=C.UTF-8 TZ=UTC",
+        "/bin/sh -c apt-get update && apt-get install -y curl",
+        "/bin/sh -c #(nop)  ENV DB_PASSWORD_FILE=/run/secrets/db",
+        "",
+    ],
+)
+def test_redact_text_leaves_harmless_text_alone(text: str) -> None:
+    assert SCANNER.redact_text(text) == text
+
+
+def test_scanner_works_as_a_context_manager_and_caches() -> None:
+    with SecretScanner() as scanner:
+        first = scanner.detectors("GH", "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0123")
+        assert first == ("GitHub Token",)
+        assert scanner.detectors("GH", "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0123") is first
+        assert scanner.detectors("EMPTY", "") == ()
+    # the shared scanner still works after another one restored detect-secrets' settings
+    assert SCANNER.detectors("GH2", "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0123") == ("GitHub Token",)
