@@ -206,7 +206,7 @@ def container_selinux(c: ContainerFacts, ctx: Context) -> Verdict:
     rationale="Capabilities such as SYS_ADMIN, NET_ADMIN or SYS_PTRACE hand a container powers that lead "
     "to the host; each one added widens what a compromised process can do.",
     remediation="Start from --cap-drop ALL and add back only what the process needs (e.g. --cap-add "
-    "NET_BIND_SERVICE); list accepted extra capabilities in policy allowed_capabilities.",
+    "NET_BIND_SERVICE); accept a reviewed extra capability with runbench --allow-cap CAP.",
 )
 def container_capabilities(c: ContainerFacts, ctx: Context) -> Verdict:
     caps = effective_capabilities(c)
@@ -321,10 +321,13 @@ def _host_port_start(port: str) -> int | None:
     "well-known port is needed.",
 )
 def container_privileged_ports(c: ContainerFacts, ctx: Context) -> Verdict:
-    low = [_port_text(p) for p in c.port_bindings if (n := _host_port_start(p.host_port)) is not None and 0 < n < 1024]
+    ip = _default_bind_ip(ctx)[0]
+    low = [
+        _port_text(p, ip) for p in c.port_bindings if (n := _host_port_start(p.host_port)) is not None and 0 < n < 1024
+    ]
     if low:
         return failed(f"privileged host ports: {', '.join(low)}", ports=low)
-    return passed(ports=[_port_text(p) for p in c.port_bindings] or "none")
+    return passed(ports=[_port_text(p, ip) for p in c.port_bindings] or "none")
 
 
 @container_check(
@@ -339,7 +342,7 @@ def container_privileged_ports(c: ContainerFacts, ctx: Context) -> Verdict:
     "than they serve.",
 )
 def container_open_ports(c: ContainerFacts, ctx: Context) -> Verdict:
-    ports = [_port_text(p) for p in c.port_bindings]
+    ports = [_port_text(p, _default_bind_ip(ctx)[0]) for p in c.port_bindings]
     if c.publish_all_ports:
         ports += [f"(all exposed) {p}" for p in c.exposed_ports]
     if not ports:
