@@ -61,15 +61,16 @@ def evaluate(catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at
         subject = container_subject(container)
         findings.extend(_finding(check, subject, check.evaluate(container, ctx)) for check in container_checks)
 
+    by_scope: dict[Scope, list[Finding]] = {}
+    by_container: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_scope.setdefault(f.check.scope, []).append(f)
+        if f.subject.kind == "container":
+            by_container.setdefault(f.subject.id, []).append(f)
     sections = {
-        scope.value: score(f for f in findings if f.check.scope is scope)
-        for scope in Scope
-        if any(c.meta.scope is scope for c in selected)
+        scope.value: score(by_scope.get(scope, ())) for scope in Scope if any(c.meta.scope is scope for c in selected)
     }
-    containers = {
-        c.name: score(f for f in findings if f.subject.kind == "container" and f.subject.id == c.short_id)
-        for c in snapshot.containers
-    }
+    containers = {c.name: score(by_container.get(c.short_id, ())) for c in snapshot.containers}
     total = score(findings)
     engine = snapshot.engine
     host = HostInfo(

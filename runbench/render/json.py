@@ -82,4 +82,11 @@ def report_json(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    return json.dumps(report_json(report), indent=2, ensure_ascii=False) + "\n"
+    """Indented JSON with one result per line: readable, and the results go through the C encoder."""
+    data = report_json(report)
+    results = data.pop("results")
+    head = json.dumps(data, indent=2, ensure_ascii=False)
+    if not results:
+        return head[:-2] + ',\n  "results": []\n}\n'
+    body = ",\n    ".join(json.dumps(r, ensure_ascii=False) for r in results)
+    return head[:-2] + ',\n  "results": [\n    ' + body + "\n  ]\n}\n"

@@ -142,9 +142,13 @@ def _containers(report: Report) -> Table:
     table.add_column("Grade", justify="center")
     table.add_column("Fail", justify="right", style="bold red")
     table.add_column("Worst", overflow="fold", ratio=2)
+    fails_of: dict[str, list[Finding]] = {}
+    for f in report.findings:
+        if f.subject.kind == "container" and f.failed:
+            fails_of.setdefault(f.subject.name, []).append(f)
     rows = []
     for name, card in report.containers.items():
-        fails = [f for f in report.findings if f.subject.kind == "container" and f.subject.name == name and f.failed]
+        fails = fails_of.get(name, [])
         worst = max((f.severity for f in fails), key=lambda s: s.rank, default=None)
         rows.append((card.score if card.score is not None else 101.0, name, card, len(fails), worst))
     for _, name, card, nfail, worst in sorted(rows, key=lambda r: (r[0], r[1])):

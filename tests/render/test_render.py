@@ -181,3 +181,10 @@ def test_quiet_prints_only_errors() -> None:
     out = buf.getvalue()
     assert "State.Pid 42 is not visible" in out
     assert "container.privileged" not in out and "Score" not in out
+
+
+def test_json_without_results_is_valid() -> None:
+    from dataclasses import replace
+
+    data = json.loads(json_render.render(replace(fixed_report(), findings=())))
+    assert data["results"] == [] and data["schema"] == "runbench/report@1"
