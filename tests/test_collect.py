@@ -160,3 +160,29 @@ def test_no_secret_value_in_the_snapshot(tmp_path: Path) -> None:
     assert env["DB_PASSWORD"].length == len(SECRET) and env["DB_PASSWORD"].stub.endswith(f"({len(SECRET)} chars)")
     assert Snapshot.loads(text) == snap
     assert "API_TOKEN" in json.loads(text)["images"][0]["history"][0]["created_by"]
+
+
+@pytest.mark.parametrize(
+    ("error", "message", "hint"),
+    [
+        (
+            "Error while fetching server API version: ('Connection aborted.', PermissionError(13, 'Permission denied'))",
+            "permission denied",
+            "docker",
+        ),
+        ("Error while fetching server API version: Read timed out. (read timeout=10)", "did not answer", "--timeout"),
+        (
+            "Error while fetching server API version: ('Connection aborted.', FileNotFoundError(2, 'No such file'))",
+            "cannot connect",
+            "DOCKER_HOST",
+        ),
+    ],
+)
+def test_connection_failures_say_what_to_do(error: str, message: str, hint: str) -> None:
+    from docker.errors import DockerException
+
+    from runbench.collect.engine import _failure
+
+    failure = _failure(DockerException(error), "unix:///var/run/docker.sock")
+    assert message in failure.message and "unix:///var/run/docker.sock" in failure.message
+    assert hint in failure.hint
