@@ -166,7 +166,8 @@ def test_no_secret_value_in_the_snapshot(tmp_path: Path) -> None:
     ("error", "message", "hint"),
     [
         (
-            "Error while fetching server API version: ('Connection aborted.', PermissionError(13, 'Permission denied'))",
+            "Error while fetching server API version: "
+            "('Connection aborted.', PermissionError(13, 'Permission denied'))",
             "permission denied",
             "docker",
         ),
