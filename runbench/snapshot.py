@@ -288,13 +288,18 @@ class DaemonFacts:
 
     def config(self) -> Mapping[str, Any] | None:
         """daemon.json parsed; None when there is none or it does not parse (the collector records that)."""
-        if self.config_json is None:
-            return None
-        try:
-            data = json.loads(self.config_json)
-        except ValueError:
-            return None
-        return data if isinstance(data, dict) else None
+        return parse_daemon_json(self.config_json)
+
+
+def parse_daemon_json(text: str | None) -> Mapping[str, Any] | None:
+    """A daemon.json text as a mapping; None when absent, not JSON, or not a JSON object."""
+    if text is None:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
 
 
 @dataclass(frozen=True, slots=True)

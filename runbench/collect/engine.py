@@ -129,20 +129,18 @@ def collect(req: CollectRequest, progress: Progress | None = None, api: Any = No
     api = api if api is not None else connect(req)
     errors: list[CollectionError] = []
 
-    def call(what: str, fn: Callable[[], Any]) -> Any:
+    def call(fn: Callable[[], Any]) -> Any:
         try:
             return fn()
         except (DockerException, RequestException, OSError) as exc:
             raise _failure(exc, docker_host) from None
 
     report("engine", 0, 1)
-    version = call("version", api.version)
-    info = call("info", api.info)
+    version = call(api.version)
+    info = call(api.info)
     engine: EngineFacts = parse.engine_facts(info, version)
     label_filters = list(req.labels)
-    rows = call(
-        "containers", lambda: api.containers(all=True, filters={"label": label_filters} if label_filters else None)
-    )
+    rows = call(lambda: api.containers(all=True, filters={"label": label_filters} if label_filters else None))
     inventory = tuple(
         ContainerSummary(
             id=str(r.get("Id", "")), name=_name(r), image=str(r.get("Image", "")), state=str(r.get("State", ""))
@@ -150,14 +148,14 @@ def collect(req: CollectRequest, progress: Progress | None = None, api: Any = No
         for r in rows
     )
     in_scope = [s for s in inventory if _matches(s.name, req) and (req.all_containers or s.state in RUNNING_STATES)]
-    images_rows = call("images", api.images)
+    images_rows = call(api.images)
     image_tags = {
         str(tag): str(row.get("Id", ""))
         for row in images_rows
         for tag in (row.get("RepoTags") or [])
         if tag and tag != "<none>:<none>"
     }
-    networks = tuple(parse.network_facts(n) for n in call("networks", api.networks))
+    networks = tuple(parse.network_facts(n) for n in call(api.networks))
 
     scanner = SecretScanner()
     total = len(in_scope)

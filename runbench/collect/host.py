@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 
 from runbench.collect.proc import ProcessTable
-from runbench.snapshot import CollectionError, DaemonFacts, HostFacts
+from runbench.snapshot import CollectionError, DaemonFacts, HostFacts, parse_daemon_json
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 DEFAULT_DAEMON_JSON = "/etc/docker/daemon.json"
@@ -115,8 +115,7 @@ def daemon_facts(table: ProcessTable, docker_host: str, errors: list[CollectionE
             config_file = config_path
             errors.append(CollectionError("daemon", config_path, "daemon.json", "not UTF-8 text"))
     sockets = {unix_socket_path(h) for h in _flag_values(argv, "-H", "--host")}
-    facts = DaemonFacts(pid=pid, uid=uid, argv=argv, config_file=config_file, config_json=config_json)
-    config = facts.config()
+    config = parse_daemon_json(config_json)
     if config_json is not None and config is None:
         errors.append(CollectionError("daemon", config_file, "daemon.json", "does not parse as a JSON object"))
     if config:
