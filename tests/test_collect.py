@@ -90,7 +90,8 @@ class FakeAPI:
 
     def inspect_image(self, iid: str) -> dict[str, Any]:
         self._call("inspect_image")
-        return {"Id": iid, "RepoTags": ["app:1"], "Config": {"Env": [f"API_TOKEN={SECRET}"]}, "RootFS": {"Layers": []}}
+        config = {"Env": [f"API_TOKEN={SECRET}"], "Cmd": ["serve", f"--db-password={SECRET}"]}
+        return {"Id": iid, "RepoTags": ["app:1"], "Config": config, "RootFS": {"Layers": []}}
 
     def history(self, iid: str) -> list[dict[str, Any]]:
         self._call("history")
@@ -159,7 +160,9 @@ def test_no_secret_value_in_the_snapshot(tmp_path: Path) -> None:
     env = {v.name: v for v in snap.containers[0].env}
     assert env["DB_PASSWORD"].length == len(SECRET) and env["DB_PASSWORD"].stub.endswith(f"({len(SECRET)} chars)")
     assert Snapshot.loads(text) == snap
-    assert "API_TOKEN" in json.loads(text)["images"][0]["history"][0]["created_by"]
+    image = json.loads(text)["images"][0]
+    assert "API_TOKEN" in image["history"][0]["created_by"]
+    assert image["cmd"][0] == "serve" and image["cmd"][1].startswith("--db-password=")
 
 
 @pytest.mark.parametrize(

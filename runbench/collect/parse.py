@@ -212,8 +212,8 @@ def image_facts(data: JSON, history: list[Any] | None, scanner: SecretScanner) -
         labels=_labels(config.get("Labels")),
         healthcheck=healthcheck(config.get("Healthcheck")),
         exposed_ports=tuple(sorted(_d(config.get("ExposedPorts")))),
-        entrypoint=_strs(config.get("Entrypoint")),
-        cmd=_strs(config.get("Cmd")),
+        entrypoint=tuple(scanner.redact_text(a) for a in _strs(config.get("Entrypoint"))),
+        cmd=tuple(scanner.redact_text(a) for a in _strs(config.get("Cmd"))),
         layers=len(_l(_d(data.get("RootFS")).get("Layers"))),
         history=steps,
     )
