@@ -35,7 +35,12 @@ def _inspect(cid: str, name: str, state: str = "running") -> dict[str, Any]:
         "Image": "sha256:" + "a" * 64,
         "Created": "2026-01-01T00:00:00Z",
         "State": {"Status": state, "Pid": 0},
-        "Config": {"Image": "app:1", "User": "", "Env": [f"DB_PASSWORD={SECRET}", "PATH=/bin"], "Labels": {}},
+        "Config": {
+            "Image": "app:1",
+            "User": "",
+            "Env": [f"DB_PASSWORD={SECRET}", "PATH=/bin"],
+            "Labels": {"com.example.db.password": SECRET, "com.example.team": "payments"},
+        },
         "HostConfig": {"NetworkMode": "default", "RestartPolicy": {"Name": "no"}},
         "NetworkSettings": {"Networks": {"bridge": {}}},
         "Mounts": [],
@@ -159,6 +164,8 @@ def test_no_secret_value_in_the_snapshot(tmp_path: Path) -> None:
     assert SECRET not in text and SECRET[:8] not in text
     env = {v.name: v for v in snap.containers[0].env}
     assert env["DB_PASSWORD"].length == len(SECRET) and env["DB_PASSWORD"].stub.endswith(f"({len(SECRET)} chars)")
+    labels = snap.containers[0].labels
+    assert labels["com.example.team"] == "payments" and labels["com.example.db.password"].endswith("chars)")
     assert Snapshot.loads(text) == snap
     image = json.loads(text)["images"][0]
     assert "API_TOKEN" in image["history"][0]["created_by"]

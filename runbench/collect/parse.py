@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from runbench.secrets import SecretScanner
+from runbench.secrets import SecretScanner, looks_secret_name, stub
 from runbench.snapshot import (
     ContainerFacts,
     DeviceMapping,
@@ -45,6 +45,11 @@ def _strs(value: Any) -> tuple[str, ...]:
 
 def _labels(value: Any) -> dict[str, str]:
     return {str(k): _s(v) for k, v in _d(value).items()}
+
+
+def _redacted_labels(value: Any) -> dict[str, str]:
+    """Labels, with the value of a secret-named key (…password, …token) replaced by its redacted stub."""
+    return {k: stub(v) if v and looks_secret_name(k) else v for k, v in _labels(value).items()}
 
 
 def healthcheck(value: Any) -> Healthcheck | None:
@@ -109,7 +114,7 @@ def container_facts(data: JSON, execs: tuple[ExecFacts, ...], scanner: SecretSca
         state=_s(state.get("Status")) or "unknown",
         created=_s(data.get("Created")),
         pid=_i(state.get("Pid")),
-        labels=_labels(config.get("Labels")),
+        labels=_redacted_labels(config.get("Labels")),
         user=_s(config.get("User")),
         env=scanner.scan_env(_strs(config.get("Env"))),
         privileged=bool(host.get("Privileged")),
@@ -209,7 +214,7 @@ def image_facts(data: JSON, history: list[Any] | None, scanner: SecretScanner) -
         size=_i(data.get("Size")),
         user=_s(config.get("User")),
         env=scanner.scan_env(_strs(config.get("Env"))),
-        labels=_labels(config.get("Labels")),
+        labels=_redacted_labels(config.get("Labels")),
         healthcheck=healthcheck(config.get("Healthcheck")),
         exposed_ports=tuple(sorted(_d(config.get("ExposedPorts")))),
         entrypoint=tuple(scanner.redact_text(a) for a in _strs(config.get("Entrypoint"))),
