@@ -380,17 +380,10 @@ def _default_bind_ip(ctx: Context) -> tuple[str, bool]:
 
     The second value says whether the daemon's configuration was read (False: the engine's default is assumed).
     """
-    daemon = ctx.daemon
-    if daemon is None or daemon.pid is None:
+    if ctx.daemon is None:
         return "0.0.0.0", False
-    flag = daemon.flag("ip")
-    if flag:
-        return flag, True
-    config = daemon.config()
-    if daemon.config_json is not None and config is None:
-        return "0.0.0.0", False
-    ip = (config or {}).get("ip")
-    return (ip if isinstance(ip, str) and ip else "0.0.0.0"), True
+    known, ip = ctx.daemon.setting("ip")
+    return (ip if isinstance(ip, str) and ip else "0.0.0.0"), known
 
 
 # --- namespaces: one table, one check per row ---------------------------------------------------
@@ -799,18 +792,14 @@ def _go_bool(value: str) -> bool:
 
 
 def _daemon_no_new_privileges(ctx: Context) -> bool | None:
-    daemon = ctx.daemon
-    if daemon is None or daemon.pid is None:
-        return None  # the daemon process was not found: its flags and config file are unknown
-    flag = daemon.flag("no-new-privileges")
-    if flag is not None:
-        return flag == "" or _go_bool(flag)
-    if daemon.config_file and daemon.config_json is None:
-        return None  # there is a daemon.json but it could not be read
-    config = daemon.config()
-    if daemon.config_json is not None and config is None:
-        return None  # there is a daemon.json but it does not parse
-    return (config or {}).get("no-new-privileges") is True
+    if ctx.daemon is None:
+        return None
+    known, value = ctx.daemon.setting("no-new-privileges")
+    if not known:
+        return None
+    if isinstance(value, str):  # from the command line: a bare flag or a Go bool
+        return value == "" or _go_bool(value)
+    return value is True
 
 
 @container_check(

@@ -290,6 +290,25 @@ class DaemonFacts:
         """daemon.json parsed; None when there is none or it does not parse (the collector records that)."""
         return parse_daemon_json(self.config_json)
 
+    def setting(self, name: str) -> tuple[bool, Any]:
+        """The daemon's value of option `name`: `--name` on its command line (a str, '' when bare), else
+        daemon.json's "name" (any JSON value), else None when unset.
+
+        Returns (known, value); known is False when the daemon process was not found or its daemon.json
+        exists but could not be read or parsed, because then the value cannot be told.
+        """
+        if self.pid is None:
+            return False, None
+        flag = self.flag(name)
+        if flag is not None:
+            return True, flag
+        if self.config_file and self.config_json is None:
+            return False, None
+        config = self.config()
+        if self.config_json is not None and config is None:
+            return False, None
+        return True, (config or {}).get(name)
+
 
 def parse_daemon_json(text: str | None) -> Mapping[str, Any] | None:
     """A daemon.json text as a mapping; None when absent, not JSON, or not a JSON object."""

@@ -275,6 +275,21 @@ CASES: list[Case] = [
         detail="-P 0.0.0.0:80/tcp",
     ),
     case("container.ports_all_interfaces", C(publish_all_ports=True), PASS, label="publish-all-nothing-exposed"),
+    case(
+        "container.ports_all_interfaces",
+        C(port_bindings=(port(host_ip=""),)),
+        FAIL,
+        NNP_JSON_UNREADABLE,
+        label="unreadable-daemon-json-default-ip-unknown",
+        detail="its --ip is unknown",
+    ),
+    case(
+        "container.ports_all_interfaces",
+        C(port_bindings=(port(host_ip=""),)),
+        PASS,
+        context(daemon=daemon(config_json='{"ip": "127.0.0.1"}', config_file="/etc/docker/daemon.json")),
+        label="daemon-json-ip-loopback",
+    ),
     # --- 5.15 restart policy ------------------------------------------------------------------
     case("container.restart_policy", C(), PASS, label="on-failure-5"),
     case("container.restart_policy", C(restart_max_retries=1), PASS, label="on-failure-1"),
