@@ -6,112 +6,41 @@ Each check is a pure function of one container's facts and the run's Context.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
-from runbench.authoring import Check, Context, Severity, container_check, errored, failed, manual, passed, skipped
+from runbench.authoring import (
+    Context,
+    Fact,
+    Row,
+    Severity,
+    container_check,
+    errored,
+    failed,
+    family,
+    manual,
+    passed,
+    skipped,
+)
 from runbench.model import Verdict
 from runbench.secrets import is_secret
+from runbench.semantics import (
+    DANGEROUS_CAPS,
+    DEFAULT_CAPS,
+    ENGINE_SOCKET_NAMES,
+    SENSITIVE_DIRS,
+    WELL_KNOWN_SOCKETS,
+    cap_name,
+    effective_capabilities,
+    go_true,
+    is_root_user,
+    is_under,
+    norm_path,
+    restart_is_bounded,
+    security_opt_values,
+)
 from runbench.snapshot import ContainerFacts, ExecFacts, MountFacts, PortBinding
-
-# Docker's default capability set for a non-privileged container (moby oci/caps/defaults.go).
-DEFAULT_CAPS = frozenset(
-    {
-        "CHOWN",
-        "DAC_OVERRIDE",
-        "FSETID",
-        "FOWNER",
-        "MKNOD",
-        "NET_RAW",
-        "SETGID",
-        "SETUID",
-        "SETFCAP",
-        "SETPCAP",
-        "NET_BIND_SERVICE",
-        "SYS_CHROOT",
-        "KILL",
-        "AUDIT_WRITE",
-    }
-)
-# Capabilities that amount to (or trivially lead to) host root; never acceptable through policy.
-DANGEROUS_CAPS = frozenset(
-    {
-        "SYS_ADMIN",
-        "NET_ADMIN",
-        "SYS_PTRACE",
-        "SYS_MODULE",
-        "DAC_READ_SEARCH",
-        "SYS_RAWIO",
-        "SYS_BOOT",
-        "SYS_TIME",
-        "BPF",
-        "PERFMON",
-        "MAC_ADMIN",
-        "MAC_OVERRIDE",
-        "SYSLOG",
-        "LINUX_IMMUTABLE",
-    }
-)
-ALL_CAPS = frozenset(
-    DEFAULT_CAPS
-    | DANGEROUS_CAPS
-    | {
-        "AUDIT_CONTROL",
-        "AUDIT_READ",
-        "BLOCK_SUSPEND",
-        "CHECKPOINT_RESTORE",
-        "IPC_LOCK",
-        "IPC_OWNER",
-        "LEASE",
-        "NET_BROADCAST",
-        "SYS_NICE",
-        "SYS_PACCT",
-        "SYS_RESOURCE",
-        "SYS_TTY_CONFIG",
-        "WAKE_ALARM",
-    }
-)
-
-SENSITIVE_DIRS = ("/boot", "/dev", "/etc", "/lib", "/proc", "/sys", "/usr", "/var/lib/docker")
-ENGINE_SOCKET_NAMES = frozenset({"docker.sock", "containerd.sock", "podman.sock", "crio.sock", "dockershim.sock"})
-WELL_KNOWN_SOCKETS = (
-    "/run/docker.sock",
-    "/run/containerd/containerd.sock",
-    "/run/podman/podman.sock",
-    "/run/crio/crio.sock",
-    "/run/dockershim.sock",
-)
-
-_ROOT_USERS = frozenset({"", "0", "root"})
-
-
-def _cap(name: str) -> str:
-    upper = name.strip().upper()
-    return upper[4:] if upper.startswith("CAP_") else upper
-
-
-def effective_capabilities(c: ContainerFacts) -> frozenset[str]:
-    """Docker's rule (moby TweakCapabilities): privileged gets all; ALL in CapAdd gives all but the named
-    drops; else ALL in CapDrop leaves only CapAdd; else the defaults minus CapDrop plus CapAdd."""
-    if c.privileged:
-        return ALL_CAPS
-    add = {_cap(x) for x in c.cap_add}
-    drop = {_cap(x) for x in c.cap_drop}
-    if "ALL" in add:
-        return frozenset(ALL_CAPS - drop)
-    if "ALL" in drop:
-        return frozenset(add)
-    return frozenset((DEFAULT_CAPS - drop) | add)
-
-
-def _norm(path: str) -> str:
-    p = posixpath.normpath(path) if path else path
-    if p.startswith("/var/run/") or p == "/var/run":
-        p = "/run" + p[len("/var/run") :]
-    return p
-
-
-def _under(path: str, parent: str) -> bool:
-    return path == parent or path.startswith(parent.rstrip("/") + "/")
 
 
 def _binds(c: ContainerFacts) -> list[MountFacts]:
@@ -123,18 +52,7 @@ def _mount_text(m: MountFacts) -> str:
 
 
 def _security_opt(c: ContainerFacts, name: str) -> list[str]:
-    """Values of `name=value` / `name:value` entries in SecurityOpt ('' for a bare `name`)."""
-    values = []
-    for opt in c.security_opt:
-        if opt == name:
-            values.append("")
-        elif opt.startswith((name + "=", name + ":")):
-            values.append(opt[len(name) + 1 :])
-    return values
-
-
-def _is_root_user(user: str) -> bool:
-    return user.split(":", 1)[0].strip() in _ROOT_USERS
+    return security_opt_values(c.security_opt, name)
 
 
 def _not_running(c: ContainerFacts) -> Verdict:
@@ -157,7 +75,7 @@ def _not_running(c: ContainerFacts) -> Verdict:
 )
 def container_apparmor(c: ContainerFacts, ctx: Context) -> Verdict:
     if ctx.engine is None:
-        return errored(ctx.why("info"))
+        return errored(ctx.why(Fact.ENGINE))
     if not ctx.engine.apparmor:
         return skipped("AppArmor is not enabled on this host (docker info SecurityOptions has no name=apparmor)")
     profile = c.apparmor_profile
@@ -181,7 +99,7 @@ def container_apparmor(c: ContainerFacts, ctx: Context) -> Verdict:
 )
 def container_selinux(c: ContainerFacts, ctx: Context) -> Verdict:
     if ctx.engine is None:
-        return errored(ctx.why("info"))
+        return errored(ctx.why(Fact.ENGINE))
     if not ctx.engine.selinux:
         return skipped("SELinux support is not enabled in the daemon (docker info SecurityOptions has no name=selinux)")
     labels = _security_opt(c, "label")
@@ -209,8 +127,8 @@ def container_selinux(c: ContainerFacts, ctx: Context) -> Verdict:
     "NET_BIND_SERVICE); accept a reviewed extra capability with runbench --allow-cap CAP.",
 )
 def container_capabilities(c: ContainerFacts, ctx: Context) -> Verdict:
-    caps = effective_capabilities(c)
-    allowed = {_cap(x) for x in ctx.params.allowed_capabilities} - DANGEROUS_CAPS
+    caps = effective_capabilities(c.privileged, c.cap_add, c.cap_drop)
+    allowed = {cap_name(x) for x in ctx.params.allowed_capabilities} - DANGEROUS_CAPS
     extra = sorted(caps - DEFAULT_CAPS - allowed)
     evidence: dict[str, object] = {"HostConfig.CapAdd": list(c.cap_add), "HostConfig.CapDrop": list(c.cap_drop)}
     if c.privileged:
@@ -258,10 +176,10 @@ def container_sensitive_mounts(c: ContainerFacts, ctx: Context) -> Verdict:
     hits_rw: list[str] = []
     hits_ro: list[str] = []
     for m in _binds(c):
-        src = _norm(m.source)
-        if src == "/" or any(_under(src, d) for d in SENSITIVE_DIRS):
+        src = norm_path(m.source)
+        if src == "/" or any(is_under(src, d) for d in SENSITIVE_DIRS):
             (hits_rw if m.rw else hits_ro).append(_mount_text(m))
-        elif inside := [d for d in SENSITIVE_DIRS if _under(d, src)]:  # a parent: -v /var:/x holds /var/lib/docker
+        elif inside := [d for d in SENSITIVE_DIRS if is_under(d, src)]:  # a parent: -v /var:/x holds /var/lib/docker
             (hits_rw if m.rw else hits_ro).append(f"{_mount_text(m)} (contains {', '.join(inside)})")
     if hits_rw:
         return failed(f"sensitive host paths mounted writable: {', '.join(hits_rw)}", mounts=hits_rw + hits_ro)
@@ -289,7 +207,7 @@ def container_sshd(c: ContainerFacts, ctx: Context) -> Verdict:
     if not c.running:
         return _not_running(c)
     if c.processes is None:
-        return errored(ctx.why("processes", c.id))
+        return errored(ctx.why(Fact.PROCESSES, c.id))
     found = [f"{p.name} (pid {p.pid})" for p in c.processes if p.name in _SSH_DAEMONS or p.exe in _SSH_DAEMONS]
     if found:
         return failed(f"SSH daemon running: {', '.join(found)}", processes=found)
@@ -380,10 +298,10 @@ def _default_bind_ip(ctx: Context) -> tuple[str, bool]:
 
     The second value says whether the daemon's configuration was read (False: the engine's default is assumed).
     """
-    if ctx.daemon is None:
+    setting = ctx.setting("ip")
+    if not setting.known:
         return "0.0.0.0", False
-    known, ip = ctx.daemon.setting("ip")
-    return (ip if isinstance(ip, str) and ip else "0.0.0.0"), known
+    return (setting.value if isinstance(setting.value, str) and setting.value else "0.0.0.0"), True
 
 
 # --- namespaces: one table, one check per row ---------------------------------------------------
@@ -391,102 +309,74 @@ def _default_bind_ip(ctx: Context) -> tuple[str, bool]:
 
 @dataclass(frozen=True, slots=True)
 class _Namespace:
-    id: str
-    cis: str
-    attr: str  # the ContainerFacts field holding the mode
+    mode: Callable[[ContainerFacts], str]  # the container's mode for this namespace
     field: str  # the inspect field it came from, for the evidence
     namespace: str
-    severity: Severity
-    title: str
-    rationale: str
-    remediation: str
     unset: str = "(private)"  # how an empty mode reads in the evidence
 
 
-NAMESPACES = (
-    _Namespace(
-        "container.host_network",
-        "5.10",
-        "network_mode",
-        "HostConfig.NetworkMode",
-        "network",
-        Severity.HIGH,
-        "Container does not share the host's network namespace",
-        "With the host network the container sees every host interface, can bind any host port and reach "
-        "services listening on localhost, such as an unauthenticated Docker API.",
-        "Drop --network host; publish the ports the service needs on a user-defined network.",
-    ),
-    _Namespace(
-        "container.host_pid",
-        "5.16",
-        "pid_mode",
-        "HostConfig.PidMode",
-        "PID",
-        Severity.HIGH,
-        "Container does not share the host's PID namespace",
-        "In the host PID namespace the container sees and can signal every host process, and with ptrace-like "
-        "capabilities can enter them.",
-        "Drop --pid host.",
-    ),
-    _Namespace(
-        "container.host_ipc",
-        "5.17",
-        "ipc_mode",
-        "HostConfig.IpcMode",
-        "IPC",
-        Severity.HIGH,
-        "Container does not share the host's IPC namespace",
-        "The host IPC namespace exposes host shared memory segments and semaphores to the container.",
-        "Drop --ipc host; share IPC between containers with --ipc container:<name> or shareable.",
-    ),
-    _Namespace(
-        "container.host_uts",
-        "5.21",
-        "uts_mode",
-        "HostConfig.UTSMode",
-        "UTS",
-        Severity.MEDIUM,
-        "Container does not share the host's UTS namespace",
-        "In the host UTS namespace a container with the right capability can change the host's hostname and "
-        "domain name.",
-        "Drop --uts host.",
-    ),
-    _Namespace(
-        "container.host_userns",
-        "5.31",
-        "userns_mode",
-        "HostConfig.UsernsMode",
-        "user",
-        Severity.HIGH,
-        "Container does not opt out of user namespace remapping",
-        "--userns host turns the daemon's user namespace remapping off for the container, so root inside is "
-        "root on the host again.",
-        "Drop --userns host.",
-        unset="(daemon default)",
-    ),
+def _host_namespace(ns: _Namespace, c: ContainerFacts, ctx: Context) -> Verdict:
+    mode = ns.mode(c)
+    if mode == "host":
+        return failed(f"uses the host {ns.namespace} namespace", **{ns.field: mode})
+    return passed(**{ns.field: mode or ns.unset})
+
+
+NAMESPACE_CHECKS: Final = family(
+    container_check,
+    [
+        Row(
+            id="container.host_network",
+            cis={"1.8.0": "5.10", "1.6.0": "5.10"},
+            severity=Severity.HIGH,
+            title="Container does not share the host's network namespace",
+            rationale="With the host network the container sees every host interface, can bind any host port and reach "
+            "services listening on localhost, such as an unauthenticated Docker API.",
+            remediation="Drop --network host; publish the ports the service needs on a user-defined network.",
+            data=_Namespace(lambda c: c.network_mode, "HostConfig.NetworkMode", "network"),
+        ),
+        Row(
+            id="container.host_pid",
+            cis={"1.8.0": "5.16", "1.6.0": "5.16"},
+            severity=Severity.HIGH,
+            title="Container does not share the host's PID namespace",
+            rationale="In the host PID namespace the container sees and can signal every host process, and with "
+            "ptrace-like capabilities can enter them.",
+            remediation="Drop --pid host.",
+            data=_Namespace(lambda c: c.pid_mode, "HostConfig.PidMode", "PID"),
+        ),
+        Row(
+            id="container.host_ipc",
+            cis={"1.8.0": "5.17", "1.6.0": "5.17"},
+            severity=Severity.HIGH,
+            title="Container does not share the host's IPC namespace",
+            rationale="The host IPC namespace exposes host shared memory segments and semaphores to the container.",
+            remediation="Drop --ipc host; share IPC between containers with --ipc container:<name> or shareable.",
+            data=_Namespace(lambda c: c.ipc_mode, "HostConfig.IpcMode", "IPC"),
+        ),
+        Row(
+            id="container.host_uts",
+            cis={"1.8.0": "5.21", "1.6.0": "5.21"},
+            severity=Severity.MEDIUM,
+            title="Container does not share the host's UTS namespace",
+            rationale="In the host UTS namespace a container with the right capability can change the host's "
+            "hostname and domain name.",
+            remediation="Drop --uts host.",
+            data=_Namespace(lambda c: c.uts_mode, "HostConfig.UTSMode", "UTS"),
+        ),
+        Row(
+            id="container.host_userns",
+            cis={"1.8.0": "5.31", "1.6.0": "5.31"},
+            severity=Severity.HIGH,
+            title="Container does not opt out of user namespace remapping",
+            rationale="--userns host turns the daemon's user namespace remapping off for the container, so root "
+            "inside is root on the host again.",
+            remediation="Drop --userns host.",
+            data=_Namespace(lambda c: c.userns_mode, "HostConfig.UsernsMode", "user", unset="(daemon default)"),
+        ),
+    ],
+    _host_namespace,
 )
-
-
-def _namespace_check(row: _Namespace) -> Check[ContainerFacts]:
-    def check(c: ContainerFacts, ctx: Context) -> Verdict:
-        mode = str(getattr(c, row.attr))
-        if mode == "host":
-            return failed(f"uses the host {row.namespace} namespace", **{row.field: mode})
-        return passed(**{row.field: mode or row.unset})
-
-    check.__name__ = check.__qualname__ = row.id.replace(".", "_")
-    return container_check(
-        id=row.id,
-        cis={"1.8.0": row.cis, "1.6.0": row.cis},
-        level=1,
-        severity=row.severity,
-        title=row.title,
-        rationale=row.rationale,
-        remediation=row.remediation,
-    )(check)
-
-
-NAMESPACE_CHECKS = tuple(_namespace_check(row) for row in NAMESPACES)
 
 
 # --- resources ---------------------------------------------------------------------------------
@@ -657,15 +547,15 @@ def container_mount_propagation(c: ContainerFacts, ctx: Context) -> Verdict:
     "only the calls it needs.",
 )
 def container_docker_socket(c: ContainerFacts, ctx: Context) -> Verdict:
-    sockets = {_norm(s) for s in WELL_KNOWN_SOCKETS}
+    sockets = {norm_path(s) for s in WELL_KNOWN_SOCKETS}
     if ctx.daemon is not None:
-        sockets |= {_norm(s) for s in ctx.daemon.sockets}
+        sockets |= {norm_path(s) for s in ctx.daemon.sockets}
     hits = []
     for m in _binds(c):
-        src = _norm(m.source)
+        src = norm_path(m.source)
         if posixpath.basename(src) in ENGINE_SOCKET_NAMES or src in sockets:
             hits.append(f"{_mount_text(m)} (engine socket)")
-        elif exposed := sorted(s for s in sockets if _under(s, src)):
+        elif exposed := sorted(s for s in sockets if is_under(s, src)):
             hits.append(f"{_mount_text(m)} (contains {', '.join(exposed)})")
     if hits:
         return failed(f"engine socket reachable: {'; '.join(hits)}", mounts=hits)
@@ -688,9 +578,7 @@ def container_docker_socket(c: ContainerFacts, ctx: Context) -> Verdict:
 def container_restart_policy(c: ContainerFacts, ctx: Context) -> Verdict:
     name, retries = c.restart_policy or "no", c.restart_max_retries
     evidence = {"HostConfig.RestartPolicy.Name": name, "HostConfig.RestartPolicy.MaximumRetryCount": retries}
-    if name == "no":
-        return passed(**evidence)
-    if name == "on-failure" and 1 <= retries <= 5:
+    if restart_is_bounded(name, retries):
         return passed(**evidence)
     if name == "on-failure":
         return failed(f"on-failure with {retries or 'unlimited'} retries", **evidence)
@@ -740,7 +628,7 @@ def container_seccomp(c: ContainerFacts, ctx: Context) -> Verdict:
             "custom profile", SecurityOpt=[f"seccomp={'(custom)' if v.startswith('{') else v}" for v in values]
         )
     if ctx.engine is None:
-        return errored(ctx.why("info"))
+        return errored(ctx.why(Fact.ENGINE))
     profile = ctx.engine.seccomp_profile
     if profile is None:
         return failed("the engine has no seccomp support", SecurityOptions=list(ctx.engine.security_options))
@@ -766,40 +654,26 @@ def container_no_new_privileges(c: ContainerFacts, ctx: Context) -> Verdict:
     values = _security_opt(c, "no-new-privileges")
     if values:
         last = values[-1]
-        if last == "" or _go_bool(last):
+        if last == "" or go_true(last):
             return passed(SecurityOpt=list(c.security_opt))
         return failed(f"explicitly disabled (no-new-privileges={last})", SecurityOpt=list(c.security_opt))
-    if ctx.daemon is None or ctx.daemon.pid is None:
-        return errored(
-            "container does not set no-new-privileges and the daemon default is unknown: " + ctx.why("daemon")
+    default = ctx.setting("no-new-privileges")
+    if not default.known:
+        return errored("container does not set no-new-privileges and the daemon default is unknown: " + default.why)
+    where = ", ".join(default.sources)
+    if default.value is True:
+        return passed(
+            "daemon default no-new-privileges", SecurityOpt=list(c.security_opt) or "none", **{"daemon": where}
         )
-    default = _daemon_no_new_privileges(ctx)
-    if default is None:
-        return errored(
-            "container does not set no-new-privileges and the daemon default is unknown: " + ctx.why("daemon.json")
-        )
-    if default:
-        return passed("daemon default no-new-privileges", SecurityOpt=list(c.security_opt) or "none")
-    return failed("not set on the container nor as the daemon default", SecurityOpt=list(c.security_opt) or "none")
+    return failed(
+        "not set on the container nor as the daemon default",
+        SecurityOpt=list(c.security_opt) or "none",
+        **{"daemon no-new-privileges": f"{_bool_text(default.value)} ({where})"},
+    )
 
 
-_GO_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-
-
-def _go_bool(value: str) -> bool:
-    """Go's strconv.ParseBool, which the engine uses for option values (anything else it rejects)."""
-    return value in _GO_TRUE
-
-
-def _daemon_no_new_privileges(ctx: Context) -> bool | None:
-    if ctx.daemon is None:
-        return None
-    known, value = ctx.daemon.setting("no-new-privileges")
-    if not known:
-        return None
-    if isinstance(value, str):  # from the command line: a bare flag or a Go bool
-        return value == "" or _go_bool(value)
-    return value is True
+def _bool_text(value: object) -> str:
+    return "true" if value is True else "false" if value is False else str(value)
 
 
 @container_check(
@@ -919,7 +793,7 @@ def container_exec_root(c: ContainerFacts, ctx: Context) -> Verdict:
     bad = [
         f"{e.id[:12]} {e.entrypoint} (user {e.user or c.user or 'root'})"
         for e in _user_execs(c)
-        if _is_root_user(e.user or c.user)
+        if is_root_user(e.user or c.user)
     ]
     if bad:
         return failed(f"exec sessions as root: {', '.join(bad)}", execs=bad)
@@ -939,7 +813,7 @@ def container_exec_root(c: ContainerFacts, ctx: Context) -> Verdict:
 )
 def container_user(c: ContainerFacts, ctx: Context) -> Verdict:
     user = c.user or "(empty: root)"
-    if not _is_root_user(c.user):
+    if not is_root_user(c.user):
         return passed(**{"Config.User": c.user})
     if c.userns_mode != "host" and ctx.engine is not None and (ctx.engine.userns_remap or ctx.engine.rootless):
         how = "rootless daemon" if ctx.engine.rootless else "userns-remap"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import fnmatch
+import hashlib
+import importlib
 import importlib.util
 import re
 import sys
@@ -11,12 +14,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from runbench.authoring import Check
-from runbench.model import CheckMeta, Scope
+from runbench.authoring import Check, Context
+from runbench.model import BENCHMARK, CheckMeta, Scope
 from runbench.resources import resource_dir
 
 ID_RE = re.compile(r"^(host|daemon|file|image|container|ops|swarm)\.[a-z][a-z0-9_]*$")
-BENCHMARK_VERSIONS = ("1.8.0", "1.6.0")
+BENCHMARK_VERSIONS = (BENCHMARK.version, *BENCHMARK.also)
+_GLOB_CHARS = frozenset("*?[")
 
 
 class CatalogError(Exception):
@@ -84,24 +88,44 @@ class Catalog(Mapping[str, Check[Any]]):
         return [c for c in self._checks.values() if c.meta.scope is scope]
 
     def resolve(self, ref: str) -> tuple[str, ...]:
-        """Check ids for an id, a CIS v1.8.0 number, or `v1.6.0:N`; raises UnknownCheckError."""
+        """Check ids for an id, a CIS v1.8.0 number, `1.6.0:N`, or a glob over ids or numbers
+        (`container.*_mounts`, `5.*`, `2.1*`, `1.6.0:2.*`); raises UnknownCheckError."""
         ref = ref.strip()
         if ref in self._checks:
             return (ref,)
         if ref in self._by_cis:
             return self._by_cis[ref]
+        version, number = "1.8.0", ref
         if ref.startswith(("1.6.0:", "v1.6.0:")):
-            num = ref.split(":", 1)[1]
-            hits = tuple(c.id for c in self._checks.values() if c.meta.cis.get("1.6.0") == num)
-            if hits:
-                return hits
-        # a prefix of a section (e.g. "5.1" is exact above; "container.*" style globs)
-        if ref.endswith("*"):
-            hits = tuple(i for i in self._checks if i.startswith(ref[:-1]))
-            if hits:
-                return hits
+            version, number = "1.6.0", ref.split(":", 1)[1]
+        if _GLOB_CHARS & set(number):
+            hits = tuple(
+                c.id
+                for c in self._checks.values()
+                if (version == "1.8.0" and fnmatch.fnmatchcase(c.id, number))
+                or fnmatch.fnmatchcase(c.meta.cis.get(version, "\0"), number)
+            )
+        else:
+            hits = tuple(
+                c.id for c in self._checks.values() if version != "1.8.0" and c.meta.cis.get(version) == number
+            )
+        if hits:
+            return hits
         choices = list(self._checks) + list(self._by_cis)
         raise UnknownCheckError(ref, difflib.get_close_matches(ref, choices, n=3, cutoff=0.6))
+
+    def file_paths(self, ctx: Context, ids: Iterable[str] | None = None) -> frozenset[str]:
+        """Every host path the file checks (of `ids`, default all) declare for the facts in `ctx`: what the
+        collector stats. A paths function that raises contributes nothing here (the engine reports it)."""
+        out: set[str] = set()
+        for check in self._checks.values():
+            if check.paths is None or (ids is not None and check.id not in ids):
+                continue
+            try:
+                out.update(check.paths(ctx))
+            except Exception:  # noqa: BLE001, S112 - reported as that check's error at evaluation
+                continue
+        return frozenset(out)
 
 
 def validate(check: Check[Any]) -> None:
@@ -111,9 +135,13 @@ def validate(check: Check[Any]) -> None:
         raise CatalogError(f"{where}: id must be <scope>.<snake_case_name>")
     if m.id.split(".", 1)[0] != m.scope.value:
         raise CatalogError(f"{where}: id prefix does not match its scope {m.scope.value!r}")
-    fn_name = getattr(check.fn, "__name__", "")
-    if fn_name != m.id.replace(".", "_"):
-        raise CatalogError(f"{where}: function is named {fn_name!r}, expected {m.id.replace('.', '_')!r}")
+    if not callable(check.fn):
+        raise CatalogError(f"{where}: its function is not callable")
+    if check.name != m.id.replace(".", "_"):
+        raise CatalogError(f"{where}: function is named {check.name!r}, expected {m.id.replace('.', '_')!r}")
+    if (check.paths is not None) != (m.scope is Scope.FILE):
+        need = "must declare the paths it judges" if m.scope is Scope.FILE else "declares paths but is not a file check"
+        raise CatalogError(f"{where}: {need}")
     for attr in ("title", "rationale", "remediation"):
         if not getattr(m, attr).strip():
             raise CatalogError(f"{where}: empty {attr}")
@@ -131,19 +159,29 @@ def validate(check: Check[Any]) -> None:
             raise CatalogError(f"{where}: CIS v1.6.0 number should be {expected!r}, is {m.cis.get('1.6.0')!r}")
 
 
-def _import_by_path(path: Path) -> ModuleType:
-    name = f"runbench._checks_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise CatalogError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+def _package_for(directory: Path) -> str:
+    """Import the check directory as a package of its own, so check files can share helpers with relative
+    imports (`from ._rules import x`) the same way in a checkout (checks/) and in the wheel (_catalog/)."""
+    digest = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:12]
+    name = f"runbench_checks_{digest}"
+    for loaded in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
+        del sys.modules[loaded]  # a fresh load each time: the files may have changed (tests load tmp dirs)
+    spec = importlib.util.spec_from_loader(name, loader=None, is_package=True)
+    if spec is None:
+        raise CatalogError(f"cannot import {directory}")
+    package = importlib.util.module_from_spec(spec)
+    package.__path__ = [str(directory)]
+    sys.modules[name] = package
+    return name
+
+
+def _import_check_file(package: str, path: Path) -> ModuleType:
+    name = f"{package}.{path.stem}"
     try:
-        spec.loader.exec_module(module)
+        return importlib.import_module(name)
     except Exception:
         sys.modules.pop(name, None)
         raise
-    return module
 
 
 def _checks_of(module: ModuleType) -> Iterator[Check[Any]]:
@@ -157,10 +195,11 @@ def _checks_of(module: ModuleType) -> Iterator[Check[Any]]:
 def load_catalog(directory: Path | None = None) -> Catalog:
     directory = directory or resource_dir("checks")
     checks: list[Check[Any]] = []
+    package = _package_for(directory)
     for path in sorted(directory.glob("*.py")):
-        if path.name.startswith("_"):
+        if path.name.startswith("_"):  # helpers shared by check files, imported by them
             continue
-        checks.extend(_checks_of(_import_by_path(path)))
+        checks.extend(_checks_of(_import_check_file(package, path)))
     order = {s: i for i, s in enumerate(Scope)}
     checks.sort(key=lambda c: (order[c.meta.scope], _cis_sort_key(c.meta), c.meta.id))
     return Catalog(checks)

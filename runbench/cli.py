@@ -1,28 +1,45 @@
 """Command line: the only place that prints outside renderers and the only place that maps errors to exit codes.
 
-Exit codes: 0 ran and policy met · 1 ran and policy failed · 2 usage or config error · 3 could not collect.
+Exit codes: 0 ran and policy met · 1 ran and policy failed · 2 usage or config error · 3 could not collect ·
+4 internal error (a bug in runbench; the traceback only with --debug). Nothing but a policy verdict exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runbench import __version__
 from runbench.catalog import Catalog, UnknownCheckError, load_catalog
-from runbench.model import Report, Severity
+from runbench.model import BENCHMARK, Report, Severity
 from runbench.policy import Policy, Selection
+from runbench.render import OutputFormat, RenderOptions, renderer
 from runbench.snapshot import Snapshot, SnapshotFormatError
 
-EXIT_OK, EXIT_POLICY, EXIT_USAGE, EXIT_COLLECT = 0, 1, 2, 3
+if TYPE_CHECKING:
+    from runbench.collect.engine import CollectRequest
+
+EXIT_OK, EXIT_POLICY, EXIT_USAGE, EXIT_COLLECT, EXIT_INTERNAL = 0, 1, 2, 3, 4
 SUBCOMMANDS = ("scan", "collect", "report", "checks", "explain")
-FORMATS = {"json": "json", "txt": "text", "text": "text"}
-STDOUT_FORMATS = ("terminal", "json", "text")
+STDOUT_FORMATS = tuple(f.value for f in OutputFormat)
+EXAMPLES = """examples:
+  runbench                                   scan the local engine, print the report (exit 1 on a high failure)
+  runbench --all -o /var/log/runbench.json   also stopped containers; keep a JSON report
+  runbench --check 'container.*' --fail-on critical --container 'web*'
+                                             only container checks, only web* containers, gate on critical
+"""
+EXIT_CODES = (
+    "exit codes: 0 policy met · 1 policy failed · 2 usage or config error · 3 could not collect · "
+    "4 internal error (--debug shows the traceback)"
+)
 
 
 class UsageError(Exception):
@@ -32,7 +49,29 @@ class UsageError(Exception):
 @dataclass(frozen=True, slots=True)
 class Output:
     path: str  # "-" for stdout
-    format: str
+    format: OutputFormat
+
+
+class _Parser(argparse.ArgumentParser):
+    """No abbreviated options anywhere (`report s.json --all` must not become `--allow-cap`)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class _TopParser(_Parser):
+    """`runbench --help` also shows the options of `scan`, the default command."""
+
+    scan: argparse.ArgumentParser | None = None
+
+    def format_help(self) -> str:
+        text = super().format_help()
+        if self.scan is None:
+            return text
+        scan_help = self.scan.format_help()
+        options = scan_help[scan_help.find("\n\n") + 2 :] if "\n\n" in scan_help else scan_help
+        return f"{text}\nscan options (runbench [scan] [options]):\n\n{options}\n{EXAMPLES}\n{EXIT_CODES}\n"
 
 
 def _add_collect_args(p: argparse.ArgumentParser) -> None:
@@ -47,7 +86,7 @@ def _add_collect_args(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="GLOB",
-        help="only containers whose name matches (repeatable)",
+        help="only containers whose name matches, or whose id starts with these hex digits (4+) (repeatable)",
     )
     g.add_argument(
         "--exclude-container",
@@ -100,7 +139,7 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="FILE",
-        help="write a report; the format comes from the extension (.json, .txt); "
+        help=f"write a report; the format comes from the extension ({', '.join(OutputFormat.known_extensions())}); "
         "'-' is stdout in --format (repeatable)",
     )
     g.add_argument("--format", choices=STDOUT_FORMATS, default="terminal", help="format of stdout (default terminal)")
@@ -109,19 +148,31 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-color", action="store_true", help="no colours or styles (NO_COLOR is honoured too)")
 
 
+def _add_common_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--debug", action="store_true", help="on an internal error, show the traceback")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _TopParser(
         prog="runbench",
-        description="Read-only security checker for Docker hosts (CIS Docker Benchmark v1.8.0). "
+        description=f"Read-only security checker for Docker hosts ({BENCHMARK.name} v{BENCHMARK.version}). "
         "Without a command, runs `scan`.",
-        epilog="Exit codes: 0 policy met, 1 policy failed, 2 usage or config error, 3 could not collect.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"runbench {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    scan = sub.add_parser("scan", help="collect from the engine and report (the default)")
+    _add_common_args(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    scan = sub.add_parser(
+        "scan",
+        help="collect from the engine and report (the default)",
+        epilog=f"{EXAMPLES}\n{EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.scan = scan
     _add_collect_args(scan)
     _add_eval_args(scan)
     _add_output_args(scan)
+    _add_common_args(scan)
     scan.add_argument(
         "--snapshot",
         metavar="FILE",
@@ -129,22 +180,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     collect = sub.add_parser("collect", help="collect facts only and write a snapshot (JSON)")
     _add_collect_args(collect)
+    _add_common_args(collect)
     collect.add_argument("-o", "--output", default="-", metavar="FILE", help="snapshot file (default stdout)")
     collect.add_argument("--no-color", action="store_true", help=argparse.SUPPRESS)
-    report = sub.add_parser("report", help="evaluate a snapshot written by `collect`")
+    report = sub.add_parser("report", help="evaluate a snapshot written by `collect` or `scan --snapshot`")
     report.add_argument("snapshot", metavar="SNAPSHOT", help="snapshot file, or - for stdin")
     _add_eval_args(report)
     _add_output_args(report)
+    _add_common_args(report)
     checks = sub.add_parser("checks", help="list the checks")
     checks.add_argument("--format", choices=("table", "json", "markdown"), default="table")
-    explain = sub.add_parser("explain", help="show one check in full (id or CIS number)")
+    _add_common_args(checks)
+    explain = sub.add_parser("explain", help="show one check in full (id, CIS number or glob)")
     explain.add_argument("id", metavar="ID")
+    _add_common_args(explain)
     return parser
 
 
 def _normalise_argv(argv: Sequence[str]) -> list[str]:
     args = list(argv)
-    if not args or (args[0] not in SUBCOMMANDS and args[0] not in ("-h", "--help", "--version")):
+    head = next((a for a in args if a != "--debug"), "")
+    if head not in SUBCOMMANDS and head not in ("-h", "--help", "--version"):
         return ["scan", *args]
     return args
 
@@ -179,12 +235,13 @@ def _outputs(args: argparse.Namespace) -> list[Output]:
     outs = []
     for path in args.output:
         if path == "-":
-            outs.append(Output("-", args.format if args.format != "terminal" else "terminal"))
+            outs.append(Output("-", OutputFormat(args.format)))
             continue
-        ext = Path(path).suffix.lower().lstrip(".")
-        if ext not in FORMATS:
-            raise UsageError(f"cannot tell the report format of {path!r}: use .json or .txt")
-        outs.append(Output(path, FORMATS[ext]))
+        fmt = OutputFormat.for_path(path)
+        if fmt is None:
+            known = ", ".join(OutputFormat.known_extensions())
+            raise UsageError(f"cannot tell the report format of {path!r}: known extensions are {known}")
+        outs.append(Output(path, fmt))
     return outs
 
 
@@ -192,7 +249,8 @@ def _color_off(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "no_color", False) or os.environ.get("NO_COLOR"))
 
 
-def _collect(args: argparse.Namespace) -> Snapshot:
+def _collect(args: argparse.Namespace, catalog: Catalog, policy: Policy) -> Snapshot:
+    from runbench.authoring import Context
     from runbench.collect.engine import CollectRequest, collect
     from runbench.render.terminal import progress
 
@@ -209,9 +267,31 @@ def _collect(args: argparse.Namespace) -> Snapshot:
         exclude_globs=tuple(args.exclude_container),
         labels=tuple(args.label),
     )
+    wanted = [c for c in catalog if policy.selection.wants(c)]
+
+    def file_paths(snapshot: Snapshot) -> frozenset[str]:
+        return catalog.file_paths(Context(snapshot, policy.params), wanted)
+
     show = sys.stderr.isatty() and not getattr(args, "quiet", False)
     with progress(show, _color_off(args)) as update:
-        return collect(req, update)
+        snapshot = collect(req, update, file_paths=file_paths)
+    _check_filters(snapshot, req)
+    return snapshot
+
+
+def _check_filters(snapshot: Snapshot, req: CollectRequest) -> None:
+    """A name or label filter that matches no container is a usage error naming the filter."""
+    from runbench.collect.engine import matches_container
+
+    listed = snapshot.inventory
+    if req.labels and not listed:
+        raise UsageError(f"no container has the label(s) {', '.join(req.labels)} (--label)")
+    for pattern in req.container_globs:
+        hits = [s for s in listed if matches_container(pattern, s.name, s.id, req.id_prefix_min)]
+        if not hits:
+            raise UsageError(f"no container matches --container {pattern!r}")
+        if not req.all_containers and not any(s.state in ("running", "paused", "restarting") for s in hits):
+            raise UsageError(f"--container {pattern!r} matches only stopped containers: add --all to scan them")
 
 
 def _write(text: str, path: str) -> None:
@@ -226,38 +306,27 @@ def _write(text: str, path: str) -> None:
 
 
 def _emit(report: Report, args: argparse.Namespace) -> None:
-    from runbench.render import json as json_render
-    from runbench.render import terminal
-
     outputs = _outputs(args)
-    stdout_taken = any(o.path == "-" for o in outputs)
-    if not stdout_taken:
-        outputs.insert(0, Output("-", args.format))
+    if not any(o.path == "-" for o in outputs):
+        outputs.insert(0, Output("-", OutputFormat(args.format)))
+    tty = sys.stdout.isatty()
     for out in outputs:
-        if out.format == "json":
-            _write(json_render.render(report), out.path)
-        elif out.path == "-" and out.format == "terminal":
-            console = terminal.make_console(sys.stdout, no_color=_color_off(args))
-            terminal.render(report, console, verbose=args.verbose, quiet=args.quiet)
-        else:  # plain text: the terminal report without styles, at 100 columns
-            import io
-
-            buf = io.StringIO()
-            console = terminal.make_console(buf, no_color=True, width=100)
-            terminal.render(report, console, verbose=args.verbose, quiet=args.quiet and out.path == "-")
-            _write(buf.getvalue(), out.path)
+        to_stdout = out.path == "-"
+        options = RenderOptions(
+            verbose=args.verbose,
+            quiet=args.quiet and to_stdout,
+            color=to_stdout and out.format is OutputFormat.TERMINAL and tty and not _color_off(args),
+            width=shutil.get_terminal_size((80, 24)).columns if to_stdout else 100,
+        )
+        rendered = renderer(out.format).render(report, options)
+        _write(rendered if isinstance(rendered, str) else rendered.decode("utf-8"), out.path)
 
 
-def _evaluate(snapshot: Snapshot, args: argparse.Namespace, catalog: Catalog, started_at: str) -> Report:
-    from runbench.engine import evaluate
-
-    return evaluate(catalog, snapshot, _policy(args, catalog), started_at=started_at)
-
-
-def run(argv: Sequence[str]) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_normalise_argv(argv))
-    catalog = load_catalog()
+def run(args: argparse.Namespace) -> int:
+    try:
+        catalog = load_catalog()
+    except Exception as exc:  # a check file that fails to import or validate: a bug, not the user's input
+        raise InternalError(f"the check catalog failed to load: {type(exc).__name__}: {exc}") from exc
     if args.command == "checks":
         from runbench.render import catalog as cat
 
@@ -271,23 +340,29 @@ def run(argv: Sequence[str]) -> int:
         sys.stdout.write("\n".join(explain(catalog[i].meta) for i in ids))
         return EXIT_OK
     if args.command == "collect":
-        snapshot = _collect(args)
+        snapshot = _collect(args, catalog, Policy())
         _write(snapshot.dumps() + "\n", args.output)
         return EXIT_OK
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    policy = _policy(args, catalog)  # validate the selection and outputs before reading anything
+    _outputs(args)
     if args.command == "report":
-        _policy(args, catalog)  # validate selection before reading anything
-        _outputs(args)
         snapshot = _load_snapshot(args.snapshot)
     else:
-        _policy(args, catalog)
-        _outputs(args)
-        snapshot = _collect(args)
+        snapshot = _collect(args, catalog, policy)
         if args.snapshot:
             _write(snapshot.dumps() + "\n", args.snapshot)
-    report = _evaluate(snapshot, args, catalog, snapshot.collected_at if args.command == "report" else started_at)
+    from runbench.engine import evaluate
+
+    report = evaluate(
+        catalog, snapshot, policy, started_at=snapshot.collected_at if args.command == "report" else started_at
+    )
     _emit(report, args)
     return EXIT_OK if report.policy.met else EXIT_POLICY
+
+
+class InternalError(Exception):
+    """A bug in runbench (exit code 4)."""
 
 
 def _load_snapshot(path: str) -> Snapshot:
@@ -304,23 +379,33 @@ def _load_snapshot(path: str) -> Snapshot:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from runbench.collect.engine import CollectFailure
-
+    raw = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in raw
     try:
-        return run(sys.argv[1:] if argv is None else argv)
-    except UsageError as exc:
+        args = build_parser().parse_args(_normalise_argv(raw))
+        return run(args)
+    except SystemExit as exc:  # argparse: --help, --version (0) and usage errors (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    except (UsageError, UnknownCheckError) as exc:
         print(f"runbench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except UnknownCheckError as exc:
-        print(f"runbench: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except CollectFailure as exc:
-        print(f"runbench: could not collect: {exc.message}", file=sys.stderr)
-        if exc.hint:
-            print(f"runbench: hint: {exc.hint}", file=sys.stderr)
-        return EXIT_COLLECT
     except KeyboardInterrupt:
         print("runbench: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - every other failure is a bug: say so, exit 4
+        from runbench.collect.engine import CollectFailure
+
+        if isinstance(exc, CollectFailure):
+            print(f"runbench: could not collect: {exc.message}", file=sys.stderr)
+            if exc.hint:
+                print(f"runbench: hint: {exc.hint}", file=sys.stderr)
+            return EXIT_COLLECT
+        if debug:
+            traceback.print_exc(file=sys.stderr)
+        message = str(exc) if isinstance(exc, InternalError) else f"{type(exc).__name__}: {exc}"
+        print(f"runbench: internal error: {message}", file=sys.stderr)
+        if not debug:
+            print("runbench: this is a bug in runbench; --debug shows the traceback", file=sys.stderr)
+        return EXIT_INTERNAL

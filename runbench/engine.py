@@ -1,12 +1,18 @@
-"""Evaluate a catalog against a snapshot: pure, linear in checks × subjects."""
+"""Evaluate a catalog against a snapshot: pure, linear in checks × subjects.
+
+Every scope goes through one table (`SCOPES`): it names the subjects a snapshot yields for a check of that
+scope, each with its facts or, when they could not be collected, the collector's recorded reason. Every
+selected check yields one finding per subject; a subject without facts yields `error` with that reason.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from runbench.authoring import Check, Context
+from runbench import __version__
+from runbench.authoring import Check, Context, DaemonView, Inventory, errored
 from runbench.catalog import Catalog
 from runbench.model import (
     Finding,
@@ -21,24 +27,111 @@ from runbench.model import (
 )
 from runbench.policy import Policy
 from runbench.scoring import score
-from runbench.snapshot import ContainerFacts, Snapshot
+from runbench.snapshot import ContainerFacts, ContainerSummary, Fact, ImageFacts, Snapshot
 
 
-def context_of(snapshot: Snapshot, policy: Policy) -> Context:
-    return Context(
-        engine=snapshot.engine,
-        daemon=snapshot.daemon,
-        host=snapshot.host,
-        images={i.id: i for i in snapshot.images},
-        image_tags=snapshot.image_tags,
-        networks=snapshot.networks,
-        params=policy.params,
-        errors=snapshot.errors,
-    )
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One subject of a check: its facts, or why there are none."""
+
+    subject: Subject
+    facts: Any | None
+    why: str = ""
 
 
-def container_subject(c: ContainerFacts) -> Subject:
-    return Subject(kind="container", id=c.short_id, name=c.name)
+Targets = Callable[[Context, Check[Any]], Iterator[Target]]
+
+
+def _one(kind: Scope, ctx: Context, name: str, facts: Any | None, why: str) -> Iterator[Target]:
+    yield Target(Subject(kind=kind, id="", name=name, key=kind.value), facts, why)
+
+
+def _host_name(ctx: Context) -> str:
+    if ctx.host is not None and ctx.host.hostname:
+        return ctx.host.hostname
+    return ctx.engine.hostname if ctx.engine is not None else "host"
+
+
+def host_targets(ctx: Context, check: Check[Any]) -> Iterator[Target]:
+    return _one(Scope.HOST, ctx, _host_name(ctx), ctx.host, ctx.why(Fact.HOST))
+
+
+def daemon_targets(ctx: Context, check: Check[Any]) -> Iterator[Target]:
+    view = None
+    if ctx.engine is not None:
+        view = DaemonView(ctx.engine, ctx.daemon, ctx.daemon_config, ctx.why(Fact.DAEMON_CONFIG))
+    return _one(Scope.DAEMON, ctx, "dockerd", view, ctx.why(Fact.ENGINE))
+
+
+def ops_targets(ctx: Context, check: Check[Any]) -> Iterator[Target]:
+    inventory = Inventory(containers=ctx.snapshot.inventory, image_tags=ctx.image_tags)
+    return _one(Scope.OPS, ctx, "engine", inventory if ctx.engine is not None else None, ctx.why(Fact.ENGINE))
+
+
+def swarm_targets(ctx: Context, check: Check[Any]) -> Iterator[Target]:
+    return _one(Scope.SWARM, ctx, "swarm", ctx.swarm, ctx.why(Fact.SWARM))
+
+
+def file_subject(path: str) -> Subject:
+    return Subject(kind=Scope.FILE, id=path, name=path, key=path)
+
+
+def file_targets(ctx: Context, check: Check[Any]) -> Iterator[Target]:
+    if check.paths is None:
+        yield Target(file_subject("(no paths)"), None, f"file check {check.id} declares no paths")
+        return
+    try:
+        paths = sorted(set(check.paths(ctx)))
+    except Exception as exc:  # noqa: BLE001 - a broken paths function is that check's error, not the run's
+        yield Target(file_subject("(paths)"), None, f"paths of {check.id} raised {type(exc).__name__}: {exc}")
+        return
+    for path in paths:
+        facts = ctx.files.get(path)
+        if facts is not None:
+            yield Target(file_subject(path), facts)
+        elif ctx.snapshot.files is None:
+            yield Target(file_subject(path), None, ctx.why(Fact.FILES))
+        else:
+            yield Target(file_subject(path), None, f"{path} was not collected")
+
+
+def image_subject(image: ImageFacts) -> Subject:
+    tag = next((t for t in image.tags if t and t != "<none>:<none>"), "")
+    return Subject(kind=Scope.IMAGE, id=image.short_id, name=tag or image.short_id, key=tag or image.id)
+
+
+def image_targets(ctx: Context, check: Check[Any]) -> Iterator[Target]:
+    for image in ctx.snapshot.images:
+        yield Target(image_subject(image), image)
+    for e in ctx.errors_of(Fact.IMAGE):
+        short = e.subject.removeprefix("sha256:")[:12]
+        yield Target(Subject(kind=Scope.IMAGE, id=short, name=short, key=e.subject), None, f"image {short}: {e.why}")
+
+
+def container_subject(c: ContainerFacts | ContainerSummary) -> Subject:
+    return Subject(kind=Scope.CONTAINER, id=c.id[:12], name=c.name, key=c.name)
+
+
+def container_targets(ctx: Context, check: Check[Any]) -> Iterator[Target]:
+    for c in ctx.snapshot.containers:
+        yield Target(container_subject(c), c)
+    if failed := ctx.errors_of(Fact.CONTAINER):
+        listed = {s.id: s for s in ctx.snapshot.inventory}
+        for e in failed:
+            summary = listed.get(e.subject) or ContainerSummary(id=e.subject, name=e.subject[:12], image="", state="")
+            yield Target(container_subject(summary), None, f"inspect failed: {e.why}")
+
+
+SCOPES: Mapping[Scope, Targets] = {
+    Scope.HOST: host_targets,
+    Scope.DAEMON: daemon_targets,
+    Scope.FILE: file_targets,
+    Scope.IMAGE: image_targets,
+    Scope.CONTAINER: container_targets,
+    Scope.OPS: ops_targets,
+    Scope.SWARM: swarm_targets,
+}
+SCORED_SUBJECTS = (Scope.CONTAINER, Scope.IMAGE)
 
 
 def _finding(check: Check[Any], subject: Subject, verdict: Verdict) -> Finding:
@@ -52,26 +145,47 @@ def _finding(check: Check[Any], subject: Subject, verdict: Verdict) -> Finding:
     )
 
 
-def evaluate(catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at: str = "") -> Report:
-    ctx = context_of(snapshot, policy)
-    selected = [c for c in catalog.values() if policy.selection.wants(c.id)]
+def findings_of(checks: Sequence[Check[Any]], ctx: Context) -> list[Finding]:
+    """Every finding of `checks` on the snapshot in `ctx`: checks of one scope share that scope's subjects."""
     findings: list[Finding] = []
-    container_checks = [c for c in selected if c.meta.scope is Scope.CONTAINER]
-    for container in snapshot.containers:
-        subject = container_subject(container)
-        findings.extend(_finding(check, subject, check.evaluate(container, ctx)) for check in container_checks)
+    by_scope: dict[Scope, list[Check[Any]]] = {}
+    for check in checks:
+        by_scope.setdefault(check.meta.scope, []).append(check)
+    for scope, group in by_scope.items():
+        targets = SCOPES[scope]
+        if scope is Scope.FILE:  # each file check has its own paths
+            for check in group:
+                findings.extend(_finding(check, t.subject, _verdict(check, t, ctx)) for t in targets(ctx, check))
+            continue
+        for t in list(targets(ctx, group[0])):
+            findings.extend(_finding(check, t.subject, _verdict(check, t, ctx)) for check in group)
+    return findings
+
+
+def _verdict(check: Check[Any], target: Target, ctx: Context) -> Verdict:
+    if target.facts is None:
+        return errored(target.why)
+    return check.evaluate(target.facts, ctx)
+
+
+def evaluate(catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at: str = "") -> Report:
+    ctx = Context(snapshot, policy.params)
+    selected = [c for c in catalog.values() if policy.selection.wants(c.id)]
+    findings = findings_of(selected, ctx)
 
     by_scope: dict[Scope, list[Finding]] = {}
-    by_container: dict[str, list[Finding]] = {}
+    by_subject: dict[Scope, dict[str, list[Finding]]] = {kind: {} for kind in SCORED_SUBJECTS}
     for f in findings:
         by_scope.setdefault(f.check.scope, []).append(f)
-        if f.subject.kind == "container":
-            by_container.setdefault(f.subject.id, []).append(f)
+        if f.subject.kind in by_subject:
+            by_subject[f.subject.kind].setdefault(f.subject.name, []).append(f)
     sections = {
-        scope.value: score(by_scope.get(scope, ())) for scope in Scope if any(c.meta.scope is scope for c in selected)
+        scope: score(by_scope.get(scope, ())) for scope in Scope if any(c.meta.scope is scope for c in selected)
     }
-    containers = {c.name: score(by_container.get(c.short_id, ())) for c in snapshot.containers}
-    total = score(findings)
+    # every container in scope has a row, in snapshot order, even when no container check is selected
+    order: dict[str, list[Finding]] = {c.name: [] for c in snapshot.containers} | by_subject[Scope.CONTAINER]
+    by_subject[Scope.CONTAINER] = order
+    subjects = {kind: {name: score(group) for name, group in groups.items()} for kind, groups in by_subject.items()}
     engine = snapshot.engine
     host = HostInfo(
         hostname=engine.hostname if engine else (snapshot.host.hostname if snapshot.host else ""),
@@ -80,21 +194,25 @@ def evaluate(catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at
         os=engine.os if engine else "",
         kernel=engine.kernel if engine else "",
     )
-    errors = tuple(ReportError(area=e.area, subject=e.subject, what=e.what, why=e.why) for e in snapshot.errors)
+    errors = tuple(
+        ReportError(area=e.area, subject=e.subject, what=e.fact.value, why=e.why)
+        for e in sorted(snapshot.errors, key=lambda e: e.sort_key)
+    )
     report = Report(
         notes=scope_notes(snapshot),
-        runbench_version=snapshot.runbench_version,
+        runbench_version=__version__,
+        collected_by=snapshot.runbench_version if snapshot.runbench_version != __version__ else "",
         host=host,
         started_at=started_at or snapshot.collected_at,
         duration_s=snapshot.duration_s,
         checks=tuple(c.meta for c in selected),
         findings=tuple(findings),
-        total=total,
+        total=score(findings),
         sections=sections,
-        containers=containers,
+        subjects=subjects,
         errors=errors,
     )
-    return _with_policy(report, policy)
+    return replace(report, policy=judge(report.findings, report.total.score, policy))
 
 
 def scope_notes(snapshot: Snapshot) -> tuple[str, ...]:
@@ -109,6 +227,9 @@ def scope_notes(snapshot: Snapshot) -> tuple[str, ...]:
     notes = [note]
     if not snapshot.options.all_containers and stopped:
         notes.append(f"{stopped} stopped or created container(s) not scanned: --all includes them")
+    gone = [e for e in snapshot.errors if e.fact is Fact.CONTAINER_GONE]
+    if gone:
+        notes.append(f"{len(gone)} container(s) removed while the scan ran (not scanned)")
     return tuple(notes)
 
 
@@ -128,7 +249,3 @@ def judge(findings: Sequence[Finding], total_score: float | None, policy: Policy
         if errs:
             reasons.append(f"{errs} check(s) could not be evaluated")
     return PolicyOutcome(met=not reasons, reasons=tuple(reasons))
-
-
-def _with_policy(report: Report, policy: Policy) -> Report:
-    return replace(report, policy=judge(report.findings, report.total.score, policy))

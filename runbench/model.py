@@ -102,10 +102,24 @@ class Verdict:
 
 
 @dataclass(frozen=True, slots=True)
-class Subject:
-    kind: str  # host | daemon | file | image | container
-    id: str
+class Benchmark:
     name: str
+    version: str  # the version whose numbers the report shows
+    also: tuple[str, ...]  # older versions whose numbers each check records too
+
+
+BENCHMARK = Benchmark(name="CIS Docker Benchmark", version="1.8.0", also=("1.6.0",))
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a finding is about. `key` is stable across runs (container name, image repository:tag or id,
+    file path, or the scope name for host/daemon/ops/swarm): waivers, baselines and diffs use it."""
+
+    kind: Scope
+    id: str  # container short id, image short id, file path, "" for one-of-a-kind subjects
+    name: str  # what a person reads: container name, image tag, path, host name
+    key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +134,11 @@ class Finding:
     @property
     def failed(self) -> bool:
         return self.status is Status.FAIL
+
+    @property
+    def key(self) -> str:
+        """Stable finding key: `check-id:subject-key` (check ids never contain a colon)."""
+        return f"{self.check.id}:{self.subject.key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,18 +176,27 @@ class ReportError:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    runbench_version: str
+    runbench_version: str  # the runbench that evaluated
     host: HostInfo
     started_at: str
     duration_s: float
     checks: tuple[CheckMeta, ...]  # the selected checks, catalog order
     findings: tuple[Finding, ...]
     total: ScoreCard
-    sections: Mapping[str, ScoreCard]
-    containers: Mapping[str, ScoreCard]
+    sections: Mapping[Scope, ScoreCard]
+    subjects: Mapping[Scope, Mapping[str, ScoreCard]]  # per container and per image, by subject name
     errors: tuple[ReportError, ...]
     notes: tuple[str, ...] = ()  # what the scope was, said in words ("no containers in scope: …")
     policy: PolicyOutcome = field(default_factory=lambda: PolicyOutcome(met=True, reasons=()))
+    collected_by: str = ""  # the runbench that collected the facts, when not the one that evaluated
+
+    @property
+    def containers(self) -> Mapping[str, ScoreCard]:
+        return self.subjects.get(Scope.CONTAINER, {})
+
+    @property
+    def images(self) -> Mapping[str, ScoreCard]:
+        return self.subjects.get(Scope.IMAGE, {})
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status is status)

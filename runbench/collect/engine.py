@@ -5,17 +5,18 @@ from __future__ import annotations
 import fnmatch
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from runbench import __version__
+from runbench import __version__, daemonconfig
 from runbench.collect import parse
-from runbench.collect.host import daemon_facts, host_facts, unix_socket_path
+from runbench.collect.host import DaemonJson, daemon_facts, files_facts, host_facts
 from runbench.collect.proc import ProcessTable, container_processes
 from runbench.secrets import SecretScanner
+from runbench.semantics import unix_socket_path
 from runbench.snapshot import (
     CollectionError,
     CollectOptions,
@@ -24,12 +25,14 @@ from runbench.snapshot import (
     DaemonFacts,
     EngineFacts,
     ExecFacts,
+    Fact,
     HostFacts,
     ImageFacts,
     Snapshot,
 )
 
 Progress = Callable[[str, int, int], None]
+FilePaths = Callable[[Snapshot], Iterable[str]]  # the host paths the selected file checks declare
 RUNNING_STATES = frozenset({"running", "paused", "restarting"})
 
 
@@ -52,6 +55,7 @@ class CollectRequest:
     labels: tuple[str, ...] = ()
     workers: int = 8
     read_host: bool = True  # read /proc and the daemon's files when the engine is local
+    id_prefix_min: int = 4  # a --container value of this many hex digits or more also matches id prefixes
 
 
 def _effective_host(req: CollectRequest) -> str:
@@ -103,10 +107,24 @@ def _failure(exc: BaseException, docker_host: str) -> CollectFailure:
     )
 
 
-def _matches(name: str, req: CollectRequest) -> bool:
-    if req.container_globs and not any(fnmatch.fnmatchcase(name, g) for g in req.container_globs):
+def matches_container(pattern: str, name: str, container_id: str, id_prefix_min: int = 4) -> bool:
+    """A --container / --exclude-container value matches a name glob, or an id prefix (hex digits only)."""
+    if fnmatch.fnmatchcase(name, pattern):
+        return True
+    return (
+        len(pattern) >= id_prefix_min
+        and all(ch in "0123456789abcdef" for ch in pattern)
+        and (container_id.startswith(pattern))
+    )
+
+
+def _matches(s: ContainerSummary, req: CollectRequest) -> bool:
+    def hit(pattern: str) -> bool:
+        return matches_container(pattern, s.name, s.id, req.id_prefix_min)
+
+    if req.container_globs and not any(hit(g) for g in req.container_globs):
         return False
-    return not any(fnmatch.fnmatchcase(name, g) for g in req.exclude_globs)
+    return not any(hit(g) for g in req.exclude_globs)
 
 
 def _name(row: Mapping[str, Any]) -> str:
@@ -114,7 +132,9 @@ def _name(row: Mapping[str, Any]) -> str:
     return str(names[0]).lstrip("/") if names else str(row.get("Id", ""))[:12]
 
 
-def collect(req: CollectRequest, progress: Progress | None = None, api: Any = None) -> Snapshot:
+def collect(
+    req: CollectRequest, progress: Progress | None = None, api: Any = None, file_paths: FilePaths | None = None
+) -> Snapshot:
     """Build a Snapshot. Raises CollectFailure only when the engine itself cannot be used.
 
     `api` is a docker APIClient (or a stand-in with the same methods); by default one is connected per `req`.
@@ -147,7 +167,7 @@ def collect(req: CollectRequest, progress: Progress | None = None, api: Any = No
         )
         for r in rows
     )
-    in_scope = [s for s in inventory if _matches(s.name, req) and (req.all_containers or s.state in RUNNING_STATES)]
+    in_scope = [s for s in inventory if _matches(s, req) and (req.all_containers or s.state in RUNNING_STATES)]
     images_rows = call(api.images)
     image_tags = {
         str(tag): str(row.get("Id", ""))
@@ -167,10 +187,10 @@ def collect(req: CollectRequest, progress: Progress | None = None, api: Any = No
             data = api.inspect_container(summary.id)
         except NotFound:
             return CollectionError(
-                "container", summary.id, "inspect", f"{summary.name} disappeared between listing and inspection"
+                Fact.CONTAINER_GONE, summary.id, f"{summary.name} disappeared between listing and inspection"
             )
         except (APIError, DockerException, RequestException, OSError) as exc:
-            return CollectionError("container", summary.id, "inspect", f"{summary.name}: {_short(exc)}")
+            return CollectionError(Fact.CONTAINER, summary.id, f"{summary.name}: {_short(exc)}")
         execs: list[ExecFacts] = []
         probe = parse.probe_of(data)
         for exec_id in data.get("ExecIDs") or []:
@@ -179,7 +199,7 @@ def collect(req: CollectRequest, progress: Progress | None = None, api: Any = No
             except NotFound:
                 continue  # the exec ended and was cleaned up meanwhile
             except (APIError, DockerException, RequestException, OSError) as exc:
-                return CollectionError("container", summary.id, "exec", f"exec {exec_id[:12]}: {_short(exc)}")
+                return CollectionError(Fact.EXEC, summary.id, f"exec {exec_id[:12]}: {_short(exc)}")
         return parse.container_facts(data, tuple(execs), scanner)
 
     containers: list[ContainerFacts] = []
@@ -199,11 +219,11 @@ def collect(req: CollectRequest, progress: Progress | None = None, api: Any = No
         try:
             data = api.inspect_image(image_id)
         except (APIError, DockerException, RequestException, OSError) as exc:
-            return CollectionError("image", image_id, "inspect", _short(exc))
+            return CollectionError(Fact.IMAGE, image_id, _short(exc))
         try:
             history = api.history(image_id)
         except (APIError, DockerException, RequestException, OSError) as exc:
-            errors.append(CollectionError("image", image_id, "history", _short(exc)))
+            errors.append(CollectionError(Fact.HISTORY, image_id, _short(exc)))
             history = None
         return parse.image_facts(data, history, scanner)
 
@@ -218,24 +238,38 @@ def collect(req: CollectRequest, progress: Progress | None = None, api: Any = No
 
     host: HostFacts | None = None
     daemon: DaemonFacts | None = None
+    daemon_why = "host facts not read (--no-host)"
+    daemon_json = DaemonJson()
     if req.read_host:
         report("host", 0, 1)
         table = ProcessTable.read(cmdline_of=frozenset({"dockerd", "containerd"}))
-        daemon = daemon_facts(table, docker_host, errors)
-        host = host_facts(engine.hostname, docker_host, daemon.pid is not None)
+        daemon, daemon_why, daemon_json = daemon_facts(table, docker_host)
+        host = host_facts(engine.hostname, docker_host, daemon is not None)
         if not host.local:
-            daemon = None
-            errors.append(CollectionError("host", "", "host", host.local_reason))
+            daemon, daemon_why, daemon_json = None, host.local_reason, DaemonJson()
+            errors.append(CollectionError(Fact.HOST, "", host.local_reason))
         containers = [_with_processes(c, table, host, errors) for c in containers]
         report("host", 1, 1)
     else:
-        errors.append(CollectionError("host", "", "host", "host facts not read (--no-host)"))
+        errors.append(CollectionError(Fact.HOST, "", daemon_why))
+    if daemon is None:
+        errors.append(CollectionError(Fact.DAEMON, "", daemon_why))
+    config = daemonconfig.build(
+        argv=daemon.argv if daemon is not None else None,
+        argv_why=daemon_why,
+        daemon_json=daemon_json.text,
+        daemon_json_path=daemon_json.path,
+        daemon_json_why=daemon_json.why,
+        info=info,
+    )
+    if "daemon.json" in config.unread:
+        errors.append(CollectionError(Fact.DAEMON_CONFIG, daemon_json.path, config.unread["daemon.json"]))
 
     scanner.close()
-    return Snapshot(
+    snapshot = Snapshot(
         runbench_version=__version__,
         collected_at=collected_at,
-        duration_s=round(time.monotonic() - started, 3),
+        duration_s=0.0,
         options=CollectOptions(
             docker_host=docker_host,
             all_containers=req.all_containers,
@@ -247,11 +281,23 @@ def collect(req: CollectRequest, progress: Progress | None = None, api: Any = No
         daemon=daemon,
         host=host,
         containers=tuple(sorted(containers, key=lambda c: c.name)),
-        images=tuple(images),
+        images=tuple(sorted(images, key=lambda i: i.id)),
         networks=networks,
         inventory=inventory,
         image_tags=image_tags,
-        errors=tuple(errors),
+        daemon_config=config,
+        swarm=parse.swarm_facts(info),
+    )
+    if host is not None and host.local and file_paths is not None:
+        report("files", 0, 1)
+        snapshot = replace(snapshot, files=files_facts(file_paths(snapshot)))
+        report("files", 1, 1)
+    elif file_paths is not None:
+        errors.append(CollectionError(Fact.FILES, "", host.local_reason if host is not None else daemon_why))
+    return replace(
+        snapshot,
+        duration_s=round(time.monotonic() - started, 3),
+        errors=tuple(sorted(errors, key=lambda e: e.sort_key)),
     )
 
 
@@ -261,11 +307,11 @@ def _with_processes(
     if not c.running:
         return replace(c, processes=())
     if not host.local:
-        errors.append(CollectionError("container", c.id, "processes", host.local_reason))
+        errors.append(CollectionError(Fact.PROCESSES, c.id, host.local_reason))
         return c
     procs, why = container_processes(table, c.pid, c.id, c.pid_mode == "host")
     if procs is None:
-        errors.append(CollectionError("container", c.id, "processes", why))
+        errors.append(CollectionError(Fact.PROCESSES, c.id, why))
         return c
     return replace(c, processes=procs)
 

@@ -1,28 +1,25 @@
-"""Facts read on the host itself: which dockerd serves our socket, its flags and daemon.json."""
+"""Facts read on the host itself: which dockerd serves our socket, its flags and daemon.json, and the files
+the file checks declare."""
 
 from __future__ import annotations
 
+import grp
 import os
 import platform
+import pwd
 import socket
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
 from runbench.collect.proc import ProcessTable
-from runbench.snapshot import CollectionError, DaemonFacts, HostFacts, parse_daemon_json
+from runbench.semantics import DEFAULT_DAEMON_JSON, DEFAULT_DOCKER_SOCKET, unix_socket_path
+from runbench.snapshot import DaemonFacts, FileFacts, FileType, HostFacts
 
-DEFAULT_SOCKET = "/var/run/docker.sock"
-DEFAULT_DAEMON_JSON = "/etc/docker/daemon.json"
-
-
-def unix_socket_path(docker_host: str) -> str | None:
-    if not docker_host:
-        return DEFAULT_SOCKET
-    for prefix in ("unix://", "http+unix://"):
-        if docker_host.startswith(prefix):
-            return docker_host[len(prefix) :] or DEFAULT_SOCKET
-    return None
+DEFAULT_SOCKET = DEFAULT_DOCKER_SOCKET
 
 
 def _real(path: str) -> str:
@@ -82,11 +79,20 @@ def find_dockerd(table: ProcessTable, docker_host: str) -> tuple[int | None, str
     return None, f"{len(candidates)} dockerd processes and none could be matched to {docker_host or DEFAULT_SOCKET}"
 
 
-def daemon_facts(table: ProcessTable, docker_host: str, errors: list[CollectionError]) -> DaemonFacts:
+@dataclass(frozen=True, slots=True)
+class DaemonJson:
+    """The daemon.json in use: its path ("" when none), its text, or why it could not be read."""
+
+    path: str = ""
+    text: str | None = None
+    why: str = ""
+
+
+def daemon_facts(table: ProcessTable, docker_host: str) -> tuple[DaemonFacts | None, str, DaemonJson]:
+    """The dockerd serving `docker_host` (None and why when it cannot be told), and its daemon.json."""
     pid, why = find_dockerd(table, docker_host)
     if pid is None:
-        errors.append(CollectionError("daemon", "", "daemon", why))
-        return DaemonFacts()
+        return None, why, DaemonJson()
     argv = table.cmdline.get(pid, ())
     proc = table.procs.get(pid)
     uid = proc.uid if proc else None
@@ -98,50 +104,53 @@ def daemon_facts(table: ProcessTable, docker_host: str, errors: list[CollectionE
         config_path = os.path.join(home, ".config/docker/daemon.json") if home else ""
     else:
         config_path = DEFAULT_DAEMON_JSON
-    config_file, config_json = "", None
-    if config_path:
-        try:
-            config_json = Path(config_path).read_text(encoding="utf-8")
-            config_file = config_path
-        except FileNotFoundError:
-            if config_flag:
-                errors.append(
-                    CollectionError("daemon", config_path, "daemon.json", "--config-file names a missing file")
-                )
-        except OSError as exc:
-            config_file = config_path
-            errors.append(CollectionError("daemon", config_path, "daemon.json", f"cannot read: {exc.strerror or exc}"))
-        except UnicodeDecodeError:
-            config_file = config_path
-            errors.append(CollectionError("daemon", config_path, "daemon.json", "not UTF-8 text"))
-    sockets = {unix_socket_path(h) for h in _flag_values(argv, "-H", "--host")}
-    config = parse_daemon_json(config_json)
-    if config_json is not None and config is None:
-        errors.append(CollectionError("daemon", config_file, "daemon.json", "does not parse as a JSON object"))
-    if config:
-        hosts = config.get("hosts")
-        if isinstance(hosts, list):
-            sockets |= {unix_socket_path(str(h)) for h in hosts}
-    own = unix_socket_path(docker_host)
-    sockets.add(own)
-    if not _flag_values(argv, "-H", "--host") and not (config and config.get("hosts")):
+    config = read_daemon_json(config_path, named=bool(config_flag)) if config_path else DaemonJson()
+    hosts = _flag_values(argv, "-H", "--host")
+    sockets = {unix_socket_path(h) for h in hosts}
+    listed = _json_hosts(config.text)
+    sockets |= {unix_socket_path(h) for h in listed}
+    sockets.add(unix_socket_path(docker_host))
+    if not hosts and not listed:
         sockets.add(DEFAULT_SOCKET)
-    return DaemonFacts(
+    facts = DaemonFacts(
         pid=pid,
         uid=uid,
         argv=argv,
-        config_file=config_file,
-        config_json=config_json,
+        config_file=config.path,
         sockets=tuple(sorted(s for s in sockets if s)),
     )
+    return facts, why, config
+
+
+def read_daemon_json(path: str, *, named: bool) -> DaemonJson:
+    """daemon.json's text; a missing file is no daemon.json unless --config-file named it."""
+    try:
+        return DaemonJson(path, Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return DaemonJson(path, None, "--config-file names a missing file") if named else DaemonJson()
+    except OSError as exc:
+        return DaemonJson(path, None, f"cannot read: {exc.strerror or exc}")
+    except UnicodeDecodeError:
+        return DaemonJson(path, None, "not UTF-8 text")
+
+
+def _json_hosts(text: str | None) -> list[str]:
+    import json
+
+    if text is None:
+        return []
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return []
+    hosts = data.get("hosts") if isinstance(data, dict) else None
+    return [str(h) for h in hosts] if isinstance(hosts, list) else []
 
 
 def _home_of(uid: int) -> str:
     try:
-        import pwd
-
         return pwd.getpwuid(uid).pw_dir
-    except (KeyError, ImportError):
+    except KeyError:
         return ""
 
 
@@ -158,3 +167,59 @@ def host_facts(engine_hostname: str, docker_host: str, dockerd_visible: bool) ->
     else:
         local, reason = False, "no dockerd process is visible and the engine reports another host name"
     return HostFacts(hostname=name, local=local, local_reason=reason, kernel=platform.release(), os=_os_name())
+
+
+_FILE_TYPES = (
+    (stat.S_ISREG, FileType.FILE),
+    (stat.S_ISDIR, FileType.DIRECTORY),
+    (stat.S_ISLNK, FileType.SYMLINK),
+    (stat.S_ISSOCK, FileType.SOCKET),
+    (stat.S_ISFIFO, FileType.FIFO),
+    (stat.S_ISCHR, FileType.CHAR_DEVICE),
+    (stat.S_ISBLK, FileType.BLOCK_DEVICE),
+)
+
+
+def file_facts(path: str) -> FileFacts:
+    """lstat of `path` (a symlink is reported as one, with its target, never followed)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return FileFacts(path=path, type=FileType.MISSING)
+    except OSError as exc:
+        return FileFacts(path=path, type=FileType.UNKNOWN, error=exc.strerror or str(exc))
+    kind = next((t for test, t in _FILE_TYPES if test(st.st_mode)), FileType.UNKNOWN)
+    target = ""
+    if kind is FileType.SYMLINK:
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+    return FileFacts(
+        path=path,
+        type=kind,
+        uid=st.st_uid,
+        gid=st.st_gid,
+        owner=_user_name(st.st_uid),
+        group=_group_name(st.st_gid),
+        mode=stat.S_IMODE(st.st_mode),
+        target=target,
+    )
+
+
+def files_facts(paths: Iterable[str]) -> tuple[FileFacts, ...]:
+    return tuple(file_facts(p) for p in sorted(set(paths)))
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return ""
+
+
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return ""

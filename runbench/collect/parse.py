@@ -17,6 +17,7 @@ from runbench.snapshot import (
     MountFacts,
     NetworkFacts,
     PortBinding,
+    SwarmFacts,
     Ulimit,
 )
 
@@ -236,7 +237,6 @@ def network_facts(data: JSON) -> NetworkFacts:
 
 
 def engine_facts(info: JSON, version: JSON) -> EngineFacts:
-    swarm = _d(info.get("Swarm"))
     registry = _d(info.get("RegistryConfig"))
     return EngineFacts(
         hostname=_s(info.get("Name")),
@@ -256,9 +256,24 @@ def engine_facts(info: JSON, version: JSON) -> EngineFacts:
         security_options=_strs(info.get("SecurityOptions")),
         experimental=bool(info.get("ExperimentalBuild")),
         live_restore=bool(info.get("LiveRestoreEnabled")),
-        swarm_state=_s(swarm.get("LocalNodeState")) or "inactive",
         insecure_registries=_strs(registry.get("InsecureRegistryCIDRs"))
         + tuple(k for k, v in _d(registry.get("IndexConfigs")).items() if not _d(v).get("Secure", True)),
         containers_total=_i(info.get("Containers")),
         images_total=_i(info.get("Images")),
+    )
+
+
+def swarm_facts(info: JSON) -> SwarmFacts:
+    """The node's swarm membership as /info reports it (Managers and Nodes only on a manager)."""
+    swarm = _d(info.get("Swarm"))
+    manager = bool(swarm.get("ControlAvailable"))
+    managers, nodes = swarm.get("Managers"), swarm.get("Nodes")
+    return SwarmFacts(
+        state=_s(swarm.get("LocalNodeState")) or "inactive",
+        node_id=_s(swarm.get("NodeID")),
+        node_addr=_s(swarm.get("NodeAddr")),
+        cluster_id=_s(_d(swarm.get("Cluster")).get("ID")),
+        manager=manager,
+        managers=managers if manager and isinstance(managers, int) and not isinstance(managers, bool) else None,
+        nodes=nodes if manager and isinstance(nodes, int) and not isinstance(nodes, bool) else None,
     )

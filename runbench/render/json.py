@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from runbench.model import CheckMeta, Finding, Report, ScoreCard, Status
+from runbench.model import BENCHMARK, CheckMeta, Finding, Report, ScoreCard, Status
+from runbench.render import RenderOptions
 
 REPORT_SCHEMA = "runbench/report@1"
-BENCHMARK = {"name": "CIS Docker Benchmark", "version": "1.8.0"}
 
 
 def _card(card: ScoreCard) -> dict[str, Any]:
@@ -43,7 +43,8 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "severity": f.severity.value,
         "cis": dict(f.check.cis),
         "status": f.status.value,
-        "subject": {"kind": f.subject.kind, "id": f.subject.id, "name": f.subject.name},
+        "key": f.key,
+        "subject": {"kind": f.subject.kind.value, "id": f.subject.id, "name": f.subject.name, "key": f.subject.key},
         "detail": f.detail,
         "evidence": dict(f.evidence),
         "remediation": f.check.remediation if f.status in (Status.FAIL, Status.MANUAL) else "",
@@ -54,7 +55,8 @@ def report_json(report: Report) -> dict[str, Any]:
     return {
         "schema": REPORT_SCHEMA,
         "runbench_version": report.runbench_version,
-        "benchmark": dict(BENCHMARK),
+        "collected_by": report.collected_by or report.runbench_version,
+        "benchmark": {"name": BENCHMARK.name, "version": BENCHMARK.version, "also": list(BENCHMARK.also)},
         "host": {
             "hostname": report.host.hostname,
             "engine_version": report.host.engine_version,
@@ -71,8 +73,9 @@ def report_json(report: Report) -> dict[str, Any]:
             "coverage": round(report.total.coverage, 3),
             "evaluated_checks": report.total.evaluated,
             "selected_checks": report.total.selected,
-            "sections": {k: _card(v) for k, v in report.sections.items()},
+            "sections": {k.value: _card(v) for k, v in report.sections.items()},
             "containers": {k: v.score for k, v in report.containers.items()},
+            "images": {k: v.score for k, v in report.images.items()},
         },
         "notes": list(report.notes),
         "counts": {s.value: report.count(s) for s in Status},
@@ -90,3 +93,8 @@ def render(report: Report) -> str:
         return head[:-2] + ',\n  "results": []\n}\n'
     body = ",\n    ".join(json.dumps(r, ensure_ascii=False) for r in results)
     return head[:-2] + ',\n  "results": [\n    ' + body + "\n  ]\n}\n"
+
+
+class JsonRenderer:
+    def render(self, report: Report, options: RenderOptions) -> str:
+        return render(report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.text import Text
 
-from runbench.model import SECTION_TITLES, CheckMeta, Finding, Report, Scope, ScoreCard, Severity, Status
+from runbench.model import BENCHMARK, SECTION_TITLES, CheckMeta, Finding, Report, Scope, ScoreCard, Severity, Status
+from runbench.render import RenderOptions
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 MAX_FIELD = 240
@@ -113,7 +115,9 @@ def _summary(report: Report) -> Panel:
         else Text("NOT MET: " + "; ".join(report.policy.reasons), "bold red")
     )
     grid.add_row("Policy", policy)
-    title = f"runbench {report.runbench_version} · CIS Docker Benchmark v1.8.0"
+    title = f"runbench {report.runbench_version} · {BENCHMARK.name} v{BENCHMARK.version}"
+    if report.collected_by:
+        title += f" · facts collected by runbench {clean(report.collected_by, 40)}"
     return Panel(grid, title=Text(title, "bold"), title_align="left", box=box.ROUNDED)
 
 
@@ -128,9 +132,12 @@ def _sections(report: Report) -> Table:
     table.add_column("Grade", justify="center")
     for s in Status:
         table.add_column(s.value.capitalize(), justify="right", style=STATUS_STYLE[s])
-    for key, card in report.sections.items():
-        findings = [f for f in report.findings if f.check.scope.value == key]
-        title = SECTION_TITLES.get(Scope(key), key)
+    counts: dict[Scope, list[Finding]] = {}
+    for f in report.findings:
+        counts.setdefault(f.check.scope, []).append(f)
+    for scope, card in report.sections.items():
+        findings = counts.get(scope, [])
+        title = SECTION_TITLES.get(scope, scope.value)
         table.add_row(title, _pct(card), Text(card.grade, GRADE_STYLE.get(card.grade, "")), *_counts_row(findings))
     return table
 
@@ -144,7 +151,7 @@ def _containers(report: Report) -> Table:
     table.add_column("Worst", overflow="fold", ratio=2)
     fails_of: dict[str, list[Finding]] = {}
     for f in report.findings:
-        if f.subject.kind == "container" and f.failed:
+        if f.subject.kind is Scope.CONTAINER and f.failed:
             fails_of.setdefault(f.subject.name, []).append(f)
     rows = []
     for name, card in report.containers.items():
@@ -298,3 +305,24 @@ def progress(enabled: bool, no_color: bool = False) -> Iterator[Callable[[str, i
 
     with bar:
         yield update
+
+
+class TerminalRenderer:
+    """The report for a terminal: styled when `options.color`."""
+
+    def render(self, report: Report, options: RenderOptions) -> str:
+        buf = io.StringIO()
+        console = make_console(buf, no_color=not options.color, width=options.width, force_terminal=options.color)
+        render(report, console, verbose=options.verbose, quiet=options.quiet)
+        return buf.getvalue()
+
+
+class TextRenderer:
+    """The terminal report as plain text, without styles."""
+
+    def render(self, report: Report, options: RenderOptions) -> str:
+        buf = io.StringIO()
+        render(
+            report, make_console(buf, no_color=True, width=options.width), verbose=options.verbose, quiet=options.quiet
+        )
+        return buf.getvalue()

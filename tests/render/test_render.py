@@ -48,8 +48,8 @@ PRIV = meta("container.privileged", Severity.CRITICAL, "5.5")
 MEM = meta("container.memory_limit", Severity.MEDIUM, "5.11")
 PORTS = meta("container.open_ports", Severity.LOW, "5.9")
 SSHD = meta("container.sshd", Severity.MEDIUM, "5.7")
-WEB = Subject("container", "0123456789ab", "web")
-DB = Subject("container", "ba9876543210", "db")
+WEB = Subject(Scope.CONTAINER, "0123456789ab", "web", "web")
+DB = Subject(Scope.CONTAINER, "ba9876543210", "db", "db")
 
 
 def finding(m: CheckMeta, s: Subject, status: Status, detail: str = "", **ev: str) -> Finding:
@@ -76,8 +76,8 @@ def fixed_report(extra: tuple[Finding, ...] = ()) -> Report:
         checks=(PRIV, MEM, PORTS, SSHD),
         findings=findings,
         total=ScoreCard(61.5, "D", 3, 4),
-        sections={"container": ScoreCard(61.5, "D", 3, 4)},
-        containers={"web": ScoreCard(23.1, "D", 2, 4), "db": ScoreCard(76.9, "C", 2, 4)},
+        sections={Scope.CONTAINER: ScoreCard(61.5, "D", 3, 4)},
+        subjects={Scope.CONTAINER: {"web": ScoreCard(23.1, "D", 2, 4), "db": ScoreCard(76.9, "C", 2, 4)}},
         errors=(ReportError("container", "0123456789ab" * 5 + "cdef", "processes", "State.Pid 42 is not visible"),),
         notes=("scanned 2 of 3 container(s) listed (running containers)",),
         policy=PolicyOutcome(False, ("1 failure(s) at or above high (worst: critical)",)),
@@ -112,14 +112,15 @@ def test_json_golden() -> None:
 def test_json_shape() -> None:
     data = json.loads(json_render.render(fixed_report()))
     assert data["schema"] == "runbench/report@1"
-    assert data["benchmark"] == {"name": "CIS Docker Benchmark", "version": "1.8.0"}
+    assert data["benchmark"] == {"name": "CIS Docker Benchmark", "version": "1.8.0", "also": ["1.6.0"]}
     assert set(data["host"]) == {"hostname", "engine_version", "api_version", "os", "kernel"}
     assert data["score"]["total"] == 61.5 and data["score"]["grade"] == "D"
     assert data["score"]["containers"] == {"web": 23.1, "db": 76.9}
     first = data["results"][0]
     assert first["check"] == "container.privileged"
     assert first["cis"] == {"1.8.0": "5.5", "1.6.0": "5.5"}
-    assert first["subject"] == {"kind": "container", "id": "0123456789ab", "name": "web"}
+    assert first["subject"] == {"kind": "container", "id": "0123456789ab", "name": "web", "key": "web"}
+    assert first["key"] == "container.privileged:web"
     assert first["evidence"] == {"HostConfig.Privileged": "true"}
     assert len(data["results"]) == 8
 
@@ -131,7 +132,7 @@ def test_terminal_fits_the_width(width: int) -> None:
 
 
 def _hostile_report() -> Report:
-    bad = Subject("container", "deadbeef0000", "evil" + HOSTILE)
+    bad = Subject(Scope.CONTAINER, "deadbeef0000", "evil" + HOSTILE, "evil" + HOSTILE)
     big = "A" * 1_000_000
     return fixed_report(
         (

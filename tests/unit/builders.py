@@ -13,8 +13,10 @@ feature) on `container()` evaluated with `context()`, so a test states only the 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
+from runbench import daemonconfig
 from runbench.authoring import Context
 from runbench.policy import Params
 from runbench.secrets import SecretScanner
@@ -22,6 +24,7 @@ from runbench.snapshot import (
     CollectOptions,
     ContainerFacts,
     ContainerSummary,
+    DaemonConfig,
     DaemonFacts,
     DeviceMapping,
     EngineFacts,
@@ -134,7 +137,6 @@ def daemon(**overrides: Any) -> DaemonFacts:
         "uid": 0,
         "argv": ("/usr/bin/dockerd", "-H", "fd://", "--containerd=/run/containerd/containerd.sock"),
         "config_file": "",
-        "config_json": None,
         "sockets": ("/run/docker.sock",),
     }
     values.update(overrides)
@@ -147,20 +149,49 @@ def host(**overrides: Any) -> HostFacts:
     return HostFacts(**values)
 
 
-def context(**overrides: Any) -> Context:
-    """The run's context: engine, daemon and host present; the container's tag points to its image."""
-    values: dict[str, Any] = {
-        "engine": engine(),
-        "daemon": daemon(),
-        "host": host(),
-        "images": {},
-        "image_tags": {IMAGE_REF: IMAGE_ID},
-        "networks": (),
-        "params": Params(),
-        "errors": (),
-    }
-    values.update(overrides)
-    return Context(**values)
+def daemon_config(
+    daemon_facts: DaemonFacts | None = None,
+    *,
+    daemon_json: str | None = None,
+    daemon_json_why: str = "",
+    info: Mapping[str, Any] | None = None,
+) -> DaemonConfig:
+    """The effective configuration the collector builds for `daemon_facts` (default: `daemon()`), its
+    daemon.json text (or why it could not be read) and /info, through the product's own builder."""
+    d = daemon() if daemon_facts is None else daemon_facts
+    found = d.pid is not None
+    return daemonconfig.build(
+        argv=d.argv if found else None,
+        argv_why="" if found else "no dockerd process is visible on this host",
+        daemon_json=daemon_json,
+        daemon_json_path=d.config_file,
+        daemon_json_why=daemon_json_why,
+        info=info,
+    )
+
+
+def context(
+    *,
+    daemon_json: str | None = None,
+    daemon_json_why: str = "",
+    info: Mapping[str, Any] | None = None,
+    params: Params | None = None,
+    images: Mapping[str, ImageFacts] | tuple[ImageFacts, ...] = (),
+    **overrides: Any,
+) -> Context:
+    """The run's context: engine, daemon and host present; the container's tag points to its image.
+
+    The daemon's effective configuration is built from `daemon` (its argv), `daemon_json` and `info`
+    unless `daemon_config` is given; `daemon=None` is a daemon process that was not found."""
+    d = overrides.get("daemon", daemon())
+    if "daemon_config" not in overrides:
+        found = d if d is not None else DaemonFacts(pid=None)
+        overrides["daemon_config"] = daemon_config(
+            found, daemon_json=daemon_json, daemon_json_why=daemon_json_why, info=info
+        )
+    image_list = tuple(images.values()) if isinstance(images, Mapping) else images
+    snap = snapshot(container(), images=image_list, **{"image_tags": {IMAGE_REF: IMAGE_ID}, **overrides})
+    return Context(snap, params)
 
 
 def env(name: str, value: str) -> EnvVar:
@@ -258,4 +289,7 @@ def snapshot(*containers: ContainerFacts, **overrides: Any) -> Snapshot:
         "image_tags": {IMAGE_REF: IMAGE_ID},
     }
     values.update(overrides)
+    if "daemon_config" not in values:
+        found = values["daemon"] if values["daemon"] is not None else DaemonFacts(pid=None)
+        values["daemon_config"] = daemon_config(found)
     return Snapshot(**values)

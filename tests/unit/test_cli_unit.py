@@ -83,16 +83,174 @@ def test_explain_unknown_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["--version"])
-    assert exit_info.value.code == 0
+    assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"runbench {__version__}"
 
 
 def test_unknown_flag_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["checks", "--no-such-flag"])
-    assert exit_info.value.code == 2
+    assert main(["checks", "--no-such-flag"]) == 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["report", "s.json", "--all"],  # must not become --allow-cap
+        ["scan", "--allow", "X"],
+        ["scan", "--verb"],
+        ["--fail", "low"],
+        ["checks", "--form", "json"],
+    ],
+)
+def test_abbreviated_options_are_usage_errors(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    assert main(argv) == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_help_shows_the_scan_options_and_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for option in ("--all", "--container", "--check", "--fail-on", "--output", "--format", "--timeout"):
+        assert option in out, option
+    assert out.count("\n  runbench ") >= 3  # three examples
+    assert "4 internal error" in out
+
+
+@pytest.mark.parametrize(
+    ("refs", "expected"),
+    [
+        (["container.*_mounts"], {"container.sensitive_mounts", "container.rw_host_mounts"}),
+        (
+            ["5.1?"],
+            {
+                "container.host_network",
+                "container.memory_limit",
+                "container.cpu_limit",
+                "container.read_only_rootfs",
+                "container.ports_all_interfaces",
+                "container.restart_policy",
+                "container.host_pid",
+                "container.host_ipc",
+                "container.devices",
+                "container.ulimit_override",
+            },
+        ),
+        (["1.6.0:5.3?"], {"container.host_userns", "container.docker_socket", "container.default_bridge"}),
+        (["container.host_[pu]*"], {"container.host_pid", "container.host_uts", "container.host_userns"}),
+    ],
+)
+def test_check_globs(capsys: pytest.CaptureFixture[str], tmp_path: Path, refs: list[str], expected: set[str]) -> None:
+    path = write_snapshot(tmp_path, container())
+    args = [a for r in refs for a in ("--check", r)]
+    code, out, _ = run(capsys, "report", str(path), "--format", "json", *args)
+    assert code == 0
+    assert {r["check"] for r in json.loads(out)["results"]} == expected
+
+
+def test_a_cis_glob_covers_a_whole_section(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = write_snapshot(tmp_path, container())
+    code, out, _ = run(capsys, "report", str(path), "--format", "json", "--check", "5.*")
+    assert code == 0
+    assert len({r["check"] for r in json.loads(out)["results"]}) == 31
+
+
+# --- exit 4: internal errors --------------------------------------------------------------------
+
+
+def test_a_check_file_that_raises_at_import_is_exit_4(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "broken.py").write_text("raise RuntimeError('check file exploded')\n")
+    monkeypatch.setattr("runbench.catalog.resource_dir", lambda name: tmp_path)
+    code, out, err = run(capsys, "checks")
+    assert (code, out) == (4, "")
+    assert "internal error" in err and "check file exploded" in err
+    assert "Traceback" not in err and "--debug" in err
+
+
+def test_an_exception_in_the_collector_is_exit_4_with_a_traceback_only_under_debug(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("injected")
+
+    monkeypatch.setattr("runbench.collect.engine.collect", boom)
+    code, _, err = run(capsys, "scan", "--no-color")
+    assert code == 4
+    assert "ZeroDivisionError: injected" in err and "Traceback" not in err
+    code, _, err = run(capsys, "scan", "--debug")
+    assert code == 4
+    assert "Traceback (most recent call last)" in err and "ZeroDivisionError: injected" in err
+
+
+# --- container filters --------------------------------------------------------------------------
+
+
+def _fake_engine(monkeypatch: pytest.MonkeyPatch, *names_states: tuple[str, str]) -> list[Any]:
+    """A collector that lists `names_states` and scans whichever match the request, as the real one does."""
+    from runbench.collect import engine as collect_engine
+    from runbench.snapshot import ContainerSummary
+
+    seen: list[Any] = []
+    inventory = tuple(
+        ContainerSummary(f"{i:x}" * 64, name, "app", state) for i, (name, state) in enumerate(names_states, 10)
+    )
+
+    def fake(req: Any, progress: Any = None, api: Any = None, file_paths: Any = None) -> Any:
+        seen.append(req)
+        picked = [
+            container(id=s.id, name=s.name, state=s.state)
+            for s in inventory
+            if collect_engine._matches(s, req) and (req.all_containers or s.state == "running")
+        ]
+        return snapshot(*picked, containers=tuple(picked), inventory=inventory)
+
+    monkeypatch.setattr(collect_engine, "collect", fake)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--container", "nope*"], "no container matches --container 'nope*'"),
+        (["--container", "web", "--container", "zzz"], "no container matches --container 'zzz'"),
+        (["--container", "old"], "matches only stopped containers: add --all"),
+    ],
+)
+def test_a_filter_that_matches_nothing_is_exit_2_naming_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
+    _fake_engine(monkeypatch, ("web", "running"), ("old", "exited"))
+    code, out, err = run(capsys, "scan", "--format", "json", *args)
+    assert (code, out) == (2, "")
+    assert message in err
+
+
+def test_a_label_filter_that_matches_nothing_is_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_engine(monkeypatch)  # the engine filters labels: nothing listed
+    code, _, err = run(capsys, "scan", "--label", "team=none")
+    assert code == 2 and "team=none" in err and "--label" in err
+
+
+def test_no_filters_on_an_empty_host_still_runs_and_exits_on_policy(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_engine(monkeypatch)
+    code, out, _ = run(capsys, "scan", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["notes"][0].startswith("scanned 0 of 0")
+
+
+def test_container_filter_matches_id_prefixes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_engine(monkeypatch, ("web", "running"), ("db", "running"))  # ids "aaaa…" and "bbbb…"
+    code, out, _ = run(capsys, "scan", "--format", "json", "--container", "bbbb", "--check", "5.5")
+    assert code == 0
+    assert [r["subject"]["name"] for r in json.loads(out)["results"]] == ["db"]
+    code, out, _ = run(capsys, "scan", "--format", "json", "--exclude-container", "aaaa", "--check", "5.5")
+    assert [r["subject"]["name"] for r in json.loads(out)["results"]] == ["db"]
 
 
 # --- usage errors before anything is collected --------------------------------------------------
@@ -169,7 +327,8 @@ def test_report_on_a_missing_file_is_2(capsys: pytest.CaptureFixture[str], tmp_p
         ("this is not json", "not JSON"),
         ('{"schema": "runbench/report@1"}', "not a runbench snapshot"),
         ("[]", "not a runbench snapshot"),
-        ('{"schema": "runbench/snapshot@1", "containers": 5}', "malformed snapshot"),
+        ('{"schema": "runbench/snapshot@2", "containers": 5}', "malformed snapshot"),
+        ('{"schema": "runbench/snapshot@1", "containers": 5}', "collect it again"),
     ],
 )
 def test_report_on_a_bad_file_is_2(
@@ -206,6 +365,9 @@ def test_report_compliant_snapshot_is_0_with_json_on_stdout(capsys: pytest.Captu
     assert data["score"]["total"] == 100.0 and data["score"]["grade"] == "A"
     assert data["counts"] == {"pass": 33, "fail": 0, "manual": 0, "skip": 2, "error": 0}
     assert data["started_at"] == "2026-01-01T00:00:00+00:00"  # a report keeps the snapshot's time
+    # the evaluating runbench's version, and the collecting one's when it differs
+    assert (data["runbench_version"], data["collected_by"]) == (__version__, "0.0.0-test")
+    assert data["results"][0]["key"] == "container.apparmor:app"
 
 
 def test_report_failing_snapshot_is_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

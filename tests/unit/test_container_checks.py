@@ -36,7 +36,7 @@ from runbench.authoring import Context, container_check, failed, passed
 from runbench.catalog import Catalog
 from runbench.model import Scope, Severity, Status, Verdict
 from runbench.policy import Params
-from runbench.snapshot import CollectionError, ContainerFacts, Healthcheck
+from runbench.snapshot import CollectionError, ContainerFacts, Fact, Healthcheck
 
 
 @dataclass(frozen=True)
@@ -83,17 +83,16 @@ ALLOW_SYS_NICE = context(params=Params(allowed_capabilities=frozenset({"SYS_NICE
 ALLOW_DANGEROUS = context(params=Params(allowed_capabilities=frozenset({"SYS_ADMIN", "CAP_NET_ADMIN", "SYS_NICE"})))
 NNP_FLAG = context(daemon=daemon(argv=("/usr/bin/dockerd", "--no-new-privileges", "-H", "fd://")))
 NNP_FLAG_EQ_FALSE = context(daemon=daemon(argv=("/usr/bin/dockerd", "--no-new-privileges=false")))
-NNP_JSON = context(daemon=daemon(config_file="/etc/docker/daemon.json", config_json='{"no-new-privileges": true}'))
-NNP_JSON_FALSE = context(daemon=daemon(config_file="/etc/docker/daemon.json", config_json='{"log-level": "info"}'))
-# as runbench.collect.host records them: the subject of a daemon.json error is the file's path
+DAEMON_JSON = daemon(config_file="/etc/docker/daemon.json")
+NNP_JSON = context(daemon=DAEMON_JSON, daemon_json='{"no-new-privileges": true}')
+NNP_JSON_FALSE = context(daemon=DAEMON_JSON, daemon_json='{"log-level": "info"}')
+# as runbench.collect records them: the subject of a daemon.json error is the file's path
 NNP_JSON_UNREADABLE = context(
-    daemon=daemon(config_file="/etc/docker/daemon.json", config_json=None),
-    errors=(CollectionError("daemon", "/etc/docker/daemon.json", "daemon.json", "cannot read: Permission denied"),),
+    daemon=DAEMON_JSON,
+    daemon_json_why="cannot read: Permission denied",
+    errors=(CollectionError(Fact.DAEMON_CONFIG, "/etc/docker/daemon.json", "cannot read: Permission denied"),),
 )
-NNP_JSON_BROKEN = context(
-    daemon=daemon(config_file="/etc/docker/daemon.json", config_json='{"no-new-privileges": true,'),
-    errors=(CollectionError("daemon", "/etc/docker/daemon.json", "daemon.json", "does not parse as a JSON object"),),
-)
+NNP_JSON_BROKEN = context(daemon=DAEMON_JSON, daemon_json='{"no-new-privileges": true,')
 NNP_NO_PID = context(daemon=daemon(pid=None))
 CUSTOM_SOCKET = context(daemon=daemon(sockets=("/srv/engine/api.sock",)))
 NO_NNP = ("no-new-privileges=false",)  # container opt-out, for checks that need no-new-privileges off
@@ -287,7 +286,7 @@ CASES: list[Case] = [
         "container.ports_all_interfaces",
         C(port_bindings=(port(host_ip=""),)),
         PASS,
-        context(daemon=daemon(config_json='{"ip": "127.0.0.1"}', config_file="/etc/docker/daemon.json")),
+        context(daemon=DAEMON_JSON, daemon_json='{"ip": "127.0.0.1"}'),
         label="daemon-json-ip-loopback",
     ),
     # --- 5.15 restart policy ------------------------------------------------------------------

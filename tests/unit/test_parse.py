@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import SCANNER
+from builders import SCANNER, context
 
 from runbench.authoring import Context
 from runbench.catalog import Catalog
@@ -67,9 +67,11 @@ def engine_facts() -> EngineFacts:
 @pytest.fixture(scope="module")
 def ctx(engine_facts: EngineFacts) -> Context:
     """The context the collector would build on that engine: dockerd found, no daemon.json."""
-    return Context(
+    dockerd = DaemonFacts(pid=100, uid=0, argv=("/usr/sbin/dockerd", "-H", "fd://"), sockets=("/run/docker.sock",))
+    return context(
         engine=engine_facts,
-        daemon=DaemonFacts(pid=100, uid=0, argv=("/usr/sbin/dockerd", "-H", "fd://"), sockets=("/run/docker.sock",)),
+        daemon=dockerd,
+        info=load("engine/info.json"),
         image_tags={"rbdev/bb:1": BASE_IMAGE_ID},
         params=Params(),
     )
@@ -401,7 +403,7 @@ def test_engine_facts_from_info_and_version(engine_facts: EngineFacts) -> None:
         False,
         False,
     )
-    assert (e.experimental, e.live_restore, e.swarm_state) == (False, False, "inactive")
+    assert (e.experimental, e.live_restore) == (False, False)
     assert e.insecure_registries == ("127.0.0.0/8",)
     # host-specific values come straight from the answer
     assert (e.hostname, e.engine_id, e.kernel, e.os) == (
@@ -429,7 +431,7 @@ def test_engine_facts_insecure_index_configs() -> None:
 
 def test_engine_facts_version_falls_back_to_info() -> None:
     e = parse.engine_facts({"Name": "h", "ServerVersion": "24.0.7"}, {})
-    assert (e.server_version, e.swarm_state, e.security_options) == ("24.0.7", "inactive", ())
+    assert (e.server_version, e.security_options) == ("24.0.7", ())
 
 
 # --- robustness: answers with nulls or missing parts ---------------------------------------------

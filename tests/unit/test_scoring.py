@@ -38,7 +38,7 @@ INFO = meta("container.info", Severity.INFO)
 def f(check: CheckMeta, status: Status, subject: str = "a", severity: Severity | None = None) -> Finding:
     return Finding(
         check=check,
-        subject=Subject("container", subject, subject),
+        subject=Subject(Scope.CONTAINER, subject, subject, subject),
         status=status,
         detail="",
         evidence=(),

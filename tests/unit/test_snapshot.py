@@ -11,6 +11,7 @@ from builders import (
     HEALTHCHECK,
     container,
     daemon,
+    daemon_config,
     device,
     engine,
     env,
@@ -30,13 +31,22 @@ from runbench.snapshot import (
     CollectionError,
     CollectOptions,
     ContainerSummary,
-    DaemonFacts,
     EngineFacts,
+    Fact,
+    FileFacts,
+    FileType,
     Healthcheck,
     HistoryStep,
     NetworkFacts,
     Snapshot,
     SnapshotFormatError,
+    SwarmFacts,
+)
+
+DOCKERD = daemon(
+    argv=("/usr/bin/dockerd", "--no-new-privileges", "-H", "unix:///run/docker.sock"),
+    config_file="/etc/docker/daemon.json",
+    environment_content_trust=False,
 )
 
 
@@ -98,16 +108,18 @@ def full_snapshot() -> Snapshot:
             security_options=("name=seccomp,profile=default", "name=userns", "name=cgroupns"),
             experimental=True,
             live_restore=True,
-            swarm_state="active",
             insecure_registries=("127.0.0.0/8", "registry.local:5000"),
             containers_total=3,
             images_total=2,
         ),
-        daemon=daemon(
-            argv=("/usr/bin/dockerd", "--no-new-privileges", "-H", "unix:///run/docker.sock"),
-            config_file="/etc/docker/daemon.json",
-            config_json='{"icc": false, "log-driver": "journald"}',
-            environment_content_trust=False,
+        daemon=DOCKERD,
+        daemon_config=daemon_config(DOCKERD, daemon_json='{"icc": false,\n "log-driver": "journald"}'),
+        swarm=SwarmFacts(state="active", node_id="n1", node_addr="10.0.0.5", cluster_id="c1", manager=True, managers=3),
+        files=(
+            FileFacts("/run/docker.sock", FileType.SOCKET, 0, 999, "root", "docker", 0o660),
+            FileFacts("/etc/docker/daemon.json", FileType.MISSING),
+            FileFacts("/etc/docker/key.pem", FileType.UNKNOWN, error="Permission denied"),
+            FileFacts("/etc/docker/link", FileType.SYMLINK, 0, 0, "root", "root", 0o777, target="/etc/passwd"),
         ),
         host=host(local=False, local_reason="DOCKER_HOST is tcp://10.0.0.5:2376"),
         images=(
@@ -137,8 +149,8 @@ def full_snapshot() -> Snapshot:
         ),
         image_tags={"registry.example/app:1.2": "sha256:" + "a" * 64, "nginx:latest": "sha256:" + "f" * 64},
         errors=(
-            CollectionError("container", "3" * 64, "processes", "no such process"),
-            CollectionError("daemon", "/etc/docker/daemon.json", "daemon.json", "cannot read: Permission denied"),
+            CollectionError(Fact.PROCESSES, "3" * 64, "no such process"),
+            CollectionError(Fact.DAEMON_CONFIG, "/etc/docker/daemon.json", "cannot read: Permission denied"),
         ),
     )
 
@@ -169,7 +181,7 @@ def test_round_trip_of_a_snapshot_without_engine_daemon_host() -> None:
 def test_the_json_has_the_schema_and_no_secret_values() -> None:
     text = full_snapshot().dumps()
     data = json.loads(text)
-    assert data["schema"] == SNAPSHOT_SCHEMA == "runbench/snapshot@1"
+    assert data["schema"] == SNAPSHOT_SCHEMA == "runbench/snapshot@2"
     for value in ("fake-db-password-0001", "fake-token-value-0001"):
         assert value not in text
     assert data["containers"][0]["env"][0] == {
@@ -214,11 +226,17 @@ def test_non_json_is_rejected(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["[]", "null", "42", '"runbench/snapshot@1"', "{}", '{"schema": "runbench/snapshot@2"}', '{"schema": null}'],
+    ["[]", "null", "42", '"runbench/snapshot@2"', "{}", '{"schema": "runbench/report@1"}', '{"schema": null}'],
 )
 def test_wrong_schema_is_rejected(text: str) -> None:
     with pytest.raises(SnapshotFormatError, match="not a runbench snapshot"):
         Snapshot.loads(text)
+
+
+@pytest.mark.parametrize("schema", ["runbench/snapshot@1", "runbench/snapshot@3"])
+def test_another_snapshot_schema_says_collect_again(schema: str) -> None:
+    with pytest.raises(SnapshotFormatError, match="collect it again"):
+        Snapshot.loads(json.dumps({"schema": schema}))
 
 
 def test_a_report_is_not_a_snapshot() -> None:
@@ -260,7 +278,12 @@ def test_a_report_is_not_a_snapshot() -> None:
         ("image_tags", [["a:1", "sha256:x"]]),
         ("image_tags.nginx:latest", None),
         ("images.0.history.0", "RUN x"),
-        ("errors.0", ["container", "x", "processes", "why"]),
+        ("errors.0", ["processes", "x", "why"]),
+        ("errors.0.fact", "bogus"),
+        ("files.0.type", "pipe"),
+        ("files.0.mode", "0660"),
+        ("daemon_config.values.icc", "false"),
+        ("swarm.managers", "3"),
         ("networks.0.internal", "no"),
     ],
 )
@@ -329,35 +352,6 @@ def test_engine_security_options() -> None:
     assert EngineFacts(hostname="h", security_options=("name=seccomp,profile=builtin",)).seccomp_profile == "builtin"
     assert EngineFacts(hostname="h").seccomp_profile is None
     assert EngineFacts(hostname="h", security_options=("name=userns",)).userns_remap
-
-
-@pytest.mark.parametrize(
-    ("argv", "value"),
-    [
-        (("dockerd", "--no-new-privileges"), ""),
-        (("dockerd", "--no-new-privileges", "-H", "fd://"), ""),
-        (("dockerd", "--no-new-privileges=false"), "false"),
-        (("dockerd", "--no-new-privileges", "true"), "true"),
-        (("dockerd", "--no-new-privileges-x"), None),
-        (("dockerd",), None),
-    ],
-)
-def test_daemon_flag(argv: tuple[str, ...], value: str | None) -> None:
-    assert DaemonFacts(argv=argv).flag("no-new-privileges") == value
-
-
-@pytest.mark.parametrize(
-    ("text", "config"),
-    [
-        (None, None),
-        ('{"icc": false}', {"icc": False}),
-        ("{", None),
-        ("[1]", None),
-        ("", None),
-    ],
-)
-def test_daemon_config(text: str | None, config: dict[str, Any] | None) -> None:
-    assert DaemonFacts(config_json=text).config() == config
 
 
 def test_container_helpers() -> None:
