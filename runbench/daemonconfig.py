@@ -183,7 +183,7 @@ def _fields(text: str) -> list[str] | None:
 
 def _decimal(text: str) -> int | None:
     """Go's strconv.ParseInt(text, 10, 64) (and Atoi): decimal digits with an optional sign, in int64 range."""
-    if not re.fullmatch(r"[+-]?\d{1,19}", text):
+    if not re.fullmatch(r"[+-]?[0-9]{1,19}", text):
         return None
     number = int(text)
     return number if -(2**63) <= number < 2**63 else None
@@ -346,8 +346,8 @@ def _decode_at(text: str, pos: int) -> tuple[Any, int]:
         raise
     except _GoRejects as exc:
         raise json.JSONDecodeError(f"{exc} is not valid JSON", text, pos) from None
-    except ValueError as exc:  # a number too long for Python to convert
-        raise json.JSONDecodeError(str(exc), text, pos) from None
+    except ValueError:  # an integer with more digits than Python converts
+        raise json.JSONDecodeError("Number too long", text, pos) from None
 
 
 def _members(text: str, pos: int) -> tuple[list[_Member], int]:

@@ -5,7 +5,11 @@ no I/O here. Each rule cites where Docker decides it.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
 
 # --- capabilities ---------------------------------------------------------------------------------
 
@@ -193,14 +197,7 @@ def restart_is_bounded(name: str, max_retries: int) -> bool:
     return policy == "on-failure" and 1 <= max_retries <= MAX_BOUNDED_RETRIES
 
 
-# --- dockerd options ---
-# Appended after the rules above; its imports stay here so the section can be read (and moved) as one piece.
-
-from collections.abc import Mapping  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from enum import StrEnum  # noqa: E402
-from types import MappingProxyType  # noqa: E402
-from typing import Any  # noqa: E402
+# --- dockerd options ------------------------------------------------------------------------------
 
 
 class OptionKind(StrEnum):
@@ -484,7 +481,7 @@ def parse_go_int(value: str) -> int | None:
     """Go's strconv.ParseInt(value, 0, 64), which pflag uses for int flags: an optional sign, then decimal,
     0x/0o/0b or a leading-0 octal, `_` between digits; None where Go errors (spaces, overflow, junk)."""
     body = value[1:] if value[:1] in ("+", "-") else value
-    if not body or body != body.strip() or body[0] in "+-":
+    if not body or not body.isascii() or body != body.strip() or body[0] in "+-":
         return None
     if len(body) > 1 and body[0] == "0" and body[1] not in "xXoObB":
         body = "0o" + body[1:]  # Go reads a leading 0 as octal; Python wants the 0o prefix
@@ -498,6 +495,21 @@ def parse_go_int(value: str) -> int | None:
 
 # Resource names a ulimit may take (go-units ParseUlimit, used by --default-ulimit).
 ULIMIT_NAMES = frozenset(
-    {"core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio"}
-    | {"rttime", "sigpending", "stack"}
+    {
+        "core",
+        "cpu",
+        "data",
+        "fsize",
+        "locks",
+        "memlock",
+        "msgqueue",
+        "nice",
+        "nofile",
+        "nproc",
+        "rss",
+        "rtprio",
+        "rttime",
+        "sigpending",
+        "stack",
+    }
 )

@@ -141,6 +141,13 @@ def value(cfg: DaemonConfig, key: str) -> Any:
         pytest.param(
             ["--http-proxy", "http://proxy:3128"], "proxies.http-proxy", "http://proxy:3128", None, id="proxy"
         ),
+        pytest.param(
+            ["--nri-opts", "enable,socket-path=/run/nri.sock"],
+            "nri-opts",
+            {"enable": True, "socket-path": "/run/nri.sock"},
+            None,
+            id="nri",
+        ),
         pytest.param(["--host-gateway-ip=172.17.0.1"], "host-gateway-ips", ["172.17.0.1"], None, id="host-gateway-ip"),
         pytest.param(["stray", "--icc=false"], "icc", False, None, id="positional-word-skipped"),
         pytest.param(["-g", "/srv/docker"], "graph", "/srv/docker", ["-g /srv/docker"], id="deprecated-graph"),
@@ -207,6 +214,10 @@ def test_unknown_flags_are_kept(args: list[str], key: str, stored: Any, given_as
         (["--add-runtime", "crun"], "runtimes"),
         (["--default-network-opt", "bridge"], "default-network-opts"),
         (["--default-address-pool", "base=10.0.0.0/8,size=big"], "default-address-pools"),
+        (["--default-address-pool", "base=10.0.0.0/8\nsize=24"], "default-address-pools"),
+        (["--default-ulimit", "nofile=" + "9" * 5000], "default-ulimits"),
+        (["--mtu", "9" * 5000], "mtu"),
+        (["--nri-opts", "enable=maybe"], "nri-opts"),
     ],
 )
 def test_values_dockerd_rejects_make_the_setting_unknown(args: list[str], key: str) -> None:
@@ -360,6 +371,7 @@ def test_wrong_json_types_make_the_setting_unknown(text: str, key: str) -> None:
         ('{"log-opts": {"a": Infinity}}', 1, 14, "Infinity is not valid JSON"),
         ('{"proxies": {"http-proxy" "x"}}', 1, 27, "Expecting ':' delimiter"),
         ('{"a": "\\q"}', 1, 8, "Invalid \\escape"),
+        ('{"mtu": ' + "9" * 5000 + "}", 1, 9, "Number too long"),
     ],
 )
 def test_malformed_daemon_json(text: str, line: int, column: int, message: str) -> None:

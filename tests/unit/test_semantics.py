@@ -125,7 +125,8 @@ def test_parse_go_int(text: str, number: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", " 1", "1 ", "1.5", "abc", "--1", "+-1", "08", "0x", "_1", "1__0", "9223372036854775808", "1e3"]
+    "text",
+    ["", " 1", "1 ", "1.5", "abc", "--1", "+-1", "08", "0x", "_1", "1__0", "9223372036854775808", "1e3", "\u0661"],
 )
 def test_parse_go_int_rejects(text: str) -> None:
     assert parse_go_int(text) is None
