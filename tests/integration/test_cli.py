@@ -106,3 +106,28 @@ def test_exit_2_on_unknown_check(scenarios: Any) -> None:
     run = run_runbench("scan", "--check", "container.nope", *SELECTION, *JSON_ARGS)
     assert run.returncode == 2, run.describe()
     assert run.stderr.strip(), "a usage error must say what is wrong on stderr"
+
+
+def test_container_filter_by_id_prefix(scenarios: Any, docker_client: Any) -> None:
+    prefix = docker_client.containers.get("rbt-hardened").id[:10]
+    run = run_runbench("scan", "--container", prefix, *SELECTION, *JSON_ARGS, "--check", "5.5")
+    assert run.returncode == 0, run.describe()
+    assert [r["subject"]["name"] for r in run.json()["results"]] == ["rbt-hardened"]
+
+
+def test_a_filter_that_matches_no_container_is_exit_2(scenarios: Any) -> None:
+    run = run_runbench("scan", "--container", "rbt-no-such-container-*", *SELECTION, *JSON_ARGS)
+    assert run.returncode == 2, run.describe()
+    assert "no container matches --container 'rbt-no-such-container-*'" in run.stderr
+    assert run.stdout == ""
+    run = run_runbench("scan", "--label", "runbench.test=no-such-value", *JSON_ARGS)
+    assert run.returncode == 2, run.describe()
+    assert "runbench.test=no-such-value" in run.stderr
+
+
+def test_report_keys_are_stable_across_scans(scan: Any) -> None:
+    again = run_runbench("scan", *SELECTION, *JSON_ARGS)
+    assert again.returncode == scan.run.returncode, again.describe()
+    keys = {r["key"] for r in scan.report["results"] if r["subject"]["name"].startswith("rbt-")}
+    assert keys and keys == {r["key"] for r in again.json()["results"] if r["subject"]["name"].startswith("rbt-")}
+    assert all(":" in k and not k.split(":", 1)[1].startswith(("sha256", "0", "1")) for k in keys)
