@@ -12,7 +12,7 @@ from docker.errors import APIError, NotFound
 from requests.exceptions import ReadTimeout
 
 from runbench.collect.engine import CollectFailure, CollectRequest, collect
-from runbench.snapshot import Snapshot
+from runbench.snapshot import Fact, Snapshot
 
 SECRET = "s3cr3t-Value-that-must-not-leak-4242"
 
@@ -117,7 +117,7 @@ def test_vanished_container_is_recorded_and_skipped() -> None:
     api.vanish.add(b)
     snap = collect(_req(), api=api)
     assert [x.name for x in snap.containers] == ["db", "web"]
-    (err,) = [e for e in snap.errors if e.what == "inspect"]
+    (err,) = [e for e in snap.errors if e.fact is Fact.CONTAINER_GONE]
     assert err.subject == b and "disappeared" in err.why
 
 
@@ -197,3 +197,31 @@ def test_connection_failures_say_what_to_do(error: str, message: str, hint: str)
     failure = _failure(DockerException(error), "unix:///var/run/docker.sock")
     assert message in failure.message and "unix:///var/run/docker.sock" in failure.message
     assert hint in failure.hint
+
+
+def test_collection_errors_are_sorted_so_identical_scans_give_identical_snapshots() -> None:
+    ids = _ids(6)
+    api = FakeAPI([(i, f"c{n}", "running") for n, i in enumerate(ids)])
+    api.broken.update(ids[::2])
+    first = collect(_req(), api=api)
+    again = collect(_req(), api=api)
+    assert [e.sort_key for e in first.errors] == sorted(e.sort_key for e in first.errors)
+    assert first.errors == again.errors
+
+
+def test_a_failed_inspect_is_a_container_error_and_a_vanished_one_is_churn() -> None:
+    a, b = _ids(2)
+    api = FakeAPI([(a, "bad", "running"), (b, "gone", "running")])
+    api.broken.add(a)
+    api.vanish.add(b)
+    snap = collect(_req(), api=api)
+    assert {(e.fact, e.subject) for e in snap.errors if e.fact in (Fact.CONTAINER, Fact.CONTAINER_GONE)} == {
+        (Fact.CONTAINER, a),
+        (Fact.CONTAINER_GONE, b),
+    }
+
+
+def test_the_collector_records_swarm_and_daemon_configuration_facts() -> None:
+    snap = collect(_req(), api=FakeAPI([]))
+    assert snap.swarm is not None and snap.swarm.state == "inactive"
+    assert snap.daemon_config is not None and "info" in snap.daemon_config.read

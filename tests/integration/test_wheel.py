@@ -56,8 +56,12 @@ def test_the_wheel_carries_the_catalog(installed: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     ids = {c["id"] for c in json.loads(done.stdout)["checks"]}
     assert {"container.privileged", "container.host_pid", "container.docker_socket"} <= ids
-    where = _run(installed.with_name("python"), "-c", "import runbench.resources as r; print(r.resource_dir('checks'))",
-                 cwd=tmp_path)
+    where = _run(
+        installed.with_name("python"),
+        "-c",
+        "import runbench.resources as r; print(r.resource_dir('checks'))",
+        cwd=tmp_path,
+    )
     assert "site-packages/runbench/_catalog" in where.stdout, where.stdout + where.stderr
 
 

@@ -292,3 +292,19 @@ def test_a_check_file_that_fails_to_import_leaves_no_module_behind(tmp_path: Pat
 
 def _facts() -> ContainerFacts:
     return ContainerFacts(id="x" * 64, name="x", image_ref="x", image_id="x", state="running")
+
+
+def test_check_files_share_helpers_through_relative_imports(tmp_path: Path) -> None:
+    (tmp_path / "_shared.py").write_text("GOOD = 'pass'\n")
+    (tmp_path / "rbu_rel.py").write_text(
+        "from runbench.authoring import Severity, container_check, passed\n"
+        "from ._shared import GOOD\n"
+        "@container_check(id='container.rel', title='t', severity=Severity.LOW, rationale='r', remediation='m')\n"
+        "def container_rel(c, ctx):\n"
+        "    assert GOOD == 'pass'\n"
+        "    return passed()\n"
+    )
+    cat = load_catalog(tmp_path)
+    assert cat["container.rel"].evaluate(_facts()).status.value == "pass"
+    again = load_catalog(tmp_path)  # a second load is fresh, not a duplicate
+    assert list(again) == ["container.rel"]
