@@ -760,7 +760,7 @@ def container_default_bridge(c: ContainerFacts, ctx: Context) -> Verdict:
 
 def _user_execs(c: ContainerFacts) -> list[ExecFacts]:
     """Exec sessions started by someone, not the engine's own healthcheck probes."""
-    return [e for e in c.execs if not e.healthcheck]
+    return [e for e in c.execs or () if not e.healthcheck]
 
 
 @container_check(
@@ -774,6 +774,8 @@ def _user_execs(c: ContainerFacts) -> list[ExecFacts]:
     remediation="Do not use docker exec --privileged; end such sessions.",
 )
 def container_exec_privileged(c: ContainerFacts, ctx: Context) -> Verdict:
+    if c.execs is None:
+        return errored(ctx.why(Fact.EXEC, c.id))
     bad = [f"{e.id[:12]} {e.entrypoint}" for e in _user_execs(c) if e.privileged]
     if bad:
         return failed(f"privileged exec sessions: {', '.join(bad)}", execs=bad)
@@ -790,6 +792,8 @@ def container_exec_privileged(c: ContainerFacts, ctx: Context) -> Verdict:
     remediation="Use docker exec --user <uid> with the application's user.",
 )
 def container_exec_root(c: ContainerFacts, ctx: Context) -> Verdict:
+    if c.execs is None:
+        return errored(ctx.why(Fact.EXEC, c.id))
     bad = [
         f"{e.id[:12]} {e.entrypoint} (user {e.user or c.user or 'root'})"
         for e in _user_execs(c)

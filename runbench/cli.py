@@ -7,22 +7,38 @@ Exit codes: 0 ran and policy met · 1 ran and policy failed · 2 usage or config
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
 import os
 import shutil
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runbench import __version__
 from runbench.catalog import Catalog, UnknownCheckError, load_catalog
 from runbench.model import BENCHMARK, Report, Severity
+from runbench.output import (
+    REPORT_MODE,
+    SNAPSHOT_CAP,
+    SNAPSHOT_MODE,
+    OutputError,
+    ReadError,
+    WriteFailures,
+    check_target,
+    read_bounded,
+    read_stdin_bounded,
+    silence_stdout,
+    write_atomic,
+    write_stdout,
+)
 from runbench.policy import Policy, Selection
 from runbench.render import OutputFormat, RenderOptions, renderer
 from runbench.snapshot import Snapshot, SnapshotFormatError
+from runbench.textsafe import inert
 
 if TYPE_CHECKING:
     from runbench.collect.engine import CollectRequest
@@ -74,11 +90,52 @@ class _TopParser(_Parser):
         return f"{text}\nscan options (runbench [scan] [options]):\n\n{options}\n{EXAMPLES}\n{EXIT_CODES}\n"
 
 
+def _seconds(flag: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} takes a number of seconds, not {text!r}") from None
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"{flag} must be a positive, finite number of seconds, not {text!r}")
+        return value
+
+    return parse
+
+
+def _megabytes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--max-response-mb takes a whole number of MB, not {text!r}") from None
+    if not 1 <= value <= 4096:
+        raise argparse.ArgumentTypeError("--max-response-mb must be from 1 to 4096")
+    return value
+
+
 def _add_collect_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("engine and scope")
     g.add_argument("--host", metavar="URL", help="engine to scan (default: DOCKER_HOST or unix:///var/run/docker.sock)")
     g.add_argument(
-        "--timeout", type=float, default=10.0, metavar="S", help="timeout of every API call in seconds (default 10)"
+        "--timeout",
+        type=_seconds("--timeout"),
+        default=10.0,
+        metavar="S",
+        help="wall-clock limit of every API call, the whole answer (default 10)",
+    )
+    g.add_argument(
+        "--deadline",
+        type=_seconds("--deadline"),
+        default=120.0,
+        metavar="S",
+        help="wall-clock limit of the whole collection (default 120); what is left out makes the run incomplete",
+    )
+    g.add_argument(
+        "--max-response-mb",
+        type=_megabytes,
+        default=64,
+        metavar="MB",
+        help="largest engine answer read (default 64); a larger one is a collection error, never an OOM",
     )
     g.add_argument("-a", "--all", action="store_true", help="also scan stopped and created containers")
     g.add_argument(
@@ -232,8 +289,19 @@ def _policy(args: argparse.Namespace, catalog: Catalog) -> Policy:
 
 
 def _outputs(args: argparse.Namespace) -> list[Output]:
+    """The reports to write, each target checked (and `scan --snapshot`'s): a bad one is exit 2 before
+    anything is collected or read."""
     outs = []
+    seen: dict[str, str] = {}
+
+    def once(path: str, flag: str) -> None:
+        where = path if path == "-" else os.path.realpath(path)
+        if where in seen:
+            raise UsageError(f"{path!r} is given twice ({seen[where]} and {flag})")
+        seen[where] = flag
+
     for path in args.output:
+        once(path, "-o")
         if path == "-":
             outs.append(Output("-", OutputFormat(args.format)))
             continue
@@ -241,7 +309,14 @@ def _outputs(args: argparse.Namespace) -> list[Output]:
         if fmt is None:
             known = ", ".join(OutputFormat.known_extensions())
             raise UsageError(f"cannot tell the report format of {path!r}: known extensions are {known}")
+        check_target(path)
         outs.append(Output(path, fmt))
+    snapshot = getattr(args, "snapshot", None) if args.command == "scan" else None
+    if snapshot is not None:
+        if snapshot == "-":
+            raise UsageError("--snapshot - would mix the snapshot with the report on stdout: give a file name")
+        once(snapshot, "--snapshot")
+        check_target(snapshot)
     return outs
 
 
@@ -251,17 +326,18 @@ def _color_off(args: argparse.Namespace) -> bool:
 
 def _collect(args: argparse.Namespace, catalog: Catalog, policy: Policy) -> Snapshot:
     from runbench.authoring import Context
+    from runbench.collect.api import HostURLError
     from runbench.collect.engine import CollectRequest, collect
     from runbench.render.terminal import progress
 
     for label in args.label:
         if not label or label.startswith("="):
             raise UsageError(f"--label takes KEY or KEY=VALUE, not {label!r}")
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
     req = CollectRequest(
         docker_host=args.host,
         timeout=args.timeout,
+        deadline=args.deadline,
+        max_response_bytes=args.max_response_mb * 1024 * 1024,
         all_containers=args.all,
         container_globs=tuple(args.container),
         exclude_globs=tuple(args.exclude_container),
@@ -273,8 +349,11 @@ def _collect(args: argparse.Namespace, catalog: Catalog, policy: Policy) -> Snap
         return catalog.file_paths(Context(snapshot, policy.params), wanted)
 
     show = sys.stderr.isatty() and not getattr(args, "quiet", False)
-    with progress(show, _color_off(args)) as update:
-        snapshot = collect(req, update, file_paths=file_paths)
+    try:
+        with progress(show, _color_off(args)) as update:
+            snapshot = collect(req, update, file_paths=file_paths)
+    except HostURLError as exc:
+        raise UsageError(f"--host / DOCKER_HOST: {exc}") from None
     _check_filters(snapshot, req)
     return snapshot
 
@@ -294,22 +373,31 @@ def _check_filters(snapshot: Snapshot, req: CollectRequest) -> None:
             raise UsageError(f"--container {pattern!r} matches only stopped containers: add --all to scan them")
 
 
-def _write(text: str, path: str) -> None:
+def _write(text: str | bytes, path: str, mode: int = SNAPSHOT_MODE) -> None:
+    """`text` to stdout ("-") or atomically to the file `path` with `mode` (a snapshot's 0600 by default).
+    OutputError says why not; a closed stdout raises BrokenPipeError, quietly (see output.write_stdout)."""
     if path == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        write_stdout(text if isinstance(text, str) else text.decode("utf-8"))
+    else:
+        write_atomic(path, text, mode)
 
 
-def _emit(report: Report, args: argparse.Namespace) -> None:
+def _outcome(report: Report) -> str:
+    """The policy verdict in words, for a message that must not hide it."""
+    text = "policy met" if report.policy.met else f"policy NOT met ({'; '.join(report.policy.reasons)})"
+    if report.incomplete:
+        text += f"; the run is incomplete ({len(report.incomplete)} part(s) could not be collected)"
+    return text
+
+
+def _emit(report: Report, args: argparse.Namespace, failed: Sequence[OutputError] = ()) -> None:
+    """Write every output, each one even when another failed; then WriteFailures (exit 2) if any did,
+    `failed` (earlier ones, such as the snapshot) included. A closed stdout only ends what goes there."""
     outputs = _outputs(args)
     if not any(o.path == "-" for o in outputs):
         outputs.insert(0, Output("-", OutputFormat(args.format)))
     tty = sys.stdout.isatty()
+    failures = list(failed)
     for out in outputs:
         to_stdout = out.path == "-"
         options = RenderOptions(
@@ -319,7 +407,14 @@ def _emit(report: Report, args: argparse.Namespace) -> None:
             width=shutil.get_terminal_size((80, 24)).columns if to_stdout else 100,
         )
         rendered = renderer(out.format).render(report, options)
-        _write(rendered if isinstance(rendered, str) else rendered.decode("utf-8"), out.path)
+        try:
+            _write(rendered, out.path, REPORT_MODE)
+        except BrokenPipeError:  # the reader of stdout went away (`| head`): not an error
+            continue
+        except OutputError as exc:
+            failures.append(exc)
+    if failures:
+        raise WriteFailures(tuple(failures), _outcome(report))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -340,24 +435,36 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n".join(explain(catalog[i].meta) for i in ids))
         return EXIT_OK
     if args.command == "collect":
+        check_target(args.output)  # a snapshot that cannot be written is exit 2 before the engine is asked
         snapshot = _collect(args, catalog, Policy())
         _write(snapshot.dumps() + "\n", args.output)
         return EXIT_OK
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     policy = _policy(args, catalog)  # validate the selection and outputs before reading anything
     _outputs(args)
+    unwritten: list[OutputError] = []
     if args.command == "report":
         snapshot = _load_snapshot(args.snapshot)
     else:
         snapshot = _collect(args, catalog, policy)
-        if args.snapshot:
-            _write(snapshot.dumps() + "\n", args.snapshot)
+        if args.snapshot:  # before evaluating: a crash still leaves the facts; a failure waits for the reports
+            try:
+                _write(snapshot.dumps() + "\n", args.snapshot)
+            except OutputError as exc:
+                unwritten.append(exc)
     from runbench.engine import evaluate
 
     report = evaluate(
         catalog, snapshot, policy, started_at=snapshot.collected_at if args.command == "report" else started_at
     )
-    _emit(report, args)
+    _emit(report, args, unwritten)
+    if report.incomplete:
+        what = "; ".join(report.incomplete[:3]) + (
+            f" (+{len(report.incomplete) - 3} more)" if len(report.incomplete) > 3 else ""
+        )
+        raise IncompleteRun(
+            f"the run is incomplete: {len(report.incomplete)} part(s) could not be collected: {what}", report
+        )
     return EXIT_OK if report.policy.met else EXIT_POLICY
 
 
@@ -365,17 +472,44 @@ class InternalError(Exception):
     """A bug in runbench (exit code 4)."""
 
 
+class IncompleteRun(Exception):
+    """The report was written, but the engine failed to give part of what was in scope (exit code 3)."""
+
+    def __init__(self, message: str, report: Report) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 def _load_snapshot(path: str) -> Snapshot:
+    """The snapshot in the file `path` (or stdin, "-"): a regular file of at most SNAPSHOT_CAP bytes (a FIFO
+    or a device is refused at once), UTF-8, a valid snapshot with a finite duration; else a UsageError."""
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read snapshot {path}: {exc.strerror or exc}") from None
+        data = read_stdin_bounded(SNAPSHOT_CAP) if path == "-" else read_bounded(path, SNAPSHOT_CAP)
+    except ReadError as exc:
+        raise UsageError(f"cannot read snapshot {'stdin' if path == '-' else path}: {exc.reason}") from None
+    try:
+        text = data if isinstance(data, str) else data.decode("utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{path} is not a runbench snapshot (not UTF-8 text)") from None
+    del data
     try:
-        return Snapshot.loads(text)
+        snapshot = Snapshot.loads(text)
     except SnapshotFormatError as exc:
         raise UsageError(f"{path}: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: malformed snapshot: nested too deeply") from None
+    if not math.isfinite(snapshot.duration_s):  # a report never carries NaN or an infinity
+        raise UsageError(f"{path}: malformed snapshot: duration_s is {snapshot.duration_s!r}")
+    return snapshot
+
+
+MESSAGE_LIMIT = 2000  # characters of one stderr line: an engine's error body can be megabytes
+
+
+def _say(message: str) -> None:
+    """One line on stderr, made inert: messages carry engine answers, file names and snapshot data."""
+    with contextlib.suppress(OSError, ValueError):  # a closed stderr: nothing left to tell it to
+        print(f"runbench: {inert(message, MESSAGE_LIMIT)}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -383,29 +517,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in raw
     try:
         args = build_parser().parse_args(_normalise_argv(raw))
-        return run(args)
+        code = run(args)
+        with contextlib.suppress(BrokenPipeError):  # a closed pipe is quiet, and keeps the exit code
+            write_stdout("")  # what `checks` or `explain` left buffered: a full disk shows now, not at exit
+        return code
     except SystemExit as exc:  # argparse: --help, --version (0) and usage errors (2)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    except (UsageError, UnknownCheckError) as exc:
-        print(f"runbench: error: {exc}", file=sys.stderr)
+    except (UsageError, UnknownCheckError, OutputError) as exc:
+        _say(f"error: {exc}")
         return EXIT_USAGE
+    except WriteFailures as exc:  # the other outputs were written; the verdict is still told
+        for failure in exc.failures:
+            _say(f"error: {failure}")
+        _say(f"{exc.outcome}; {len(exc.failures)} output(s) not written")
+        return EXIT_USAGE
+    except IncompleteRun as exc:
+        _say(f"could not collect everything: {exc}")
+        return EXIT_COLLECT
     except KeyboardInterrupt:
-        print("runbench: interrupted", file=sys.stderr)
+        _say("interrupted")
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # stdout's reader went away (`runbench checks | head`)
+        silence_stdout()
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - every other failure is a bug: say so, exit 4
         from runbench.collect.engine import CollectFailure
 
         if isinstance(exc, CollectFailure):
-            print(f"runbench: could not collect: {exc.message}", file=sys.stderr)
+            _say(f"could not collect: {exc.message}")
             if exc.hint:
-                print(f"runbench: hint: {exc.hint}", file=sys.stderr)
+                _say(f"hint: {exc.hint}")
             return EXIT_COLLECT
         if debug:
-            traceback.print_exc(file=sys.stderr)
+            with contextlib.suppress(OSError, ValueError):
+                for line in traceback.format_exc().splitlines():
+                    print(inert(line, MESSAGE_LIMIT), file=sys.stderr)
         message = str(exc) if isinstance(exc, InternalError) else f"{type(exc).__name__}: {exc}"
-        print(f"runbench: internal error: {message}", file=sys.stderr)
+        _say(f"internal error: {message}")
         if not debug:
-            print("runbench: this is a bug in runbench; --debug shows the traceback", file=sys.stderr)
+            _say("this is a bug in runbench; --debug shows the traceback")
         return EXIT_INTERNAL

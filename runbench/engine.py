@@ -198,7 +198,13 @@ def evaluate(catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at
         ReportError(area=e.area, subject=e.subject, what=e.fact.value, why=e.why)
         for e in sorted(snapshot.errors, key=lambda e: e.sort_key)
     )
+    names = {s.id: s.name for s in snapshot.inventory}
+    incomplete = tuple(
+        _gap(e.fact, names.get(e.subject) or e.subject.removeprefix("sha256:")[:12], e.why)
+        for e in sorted(snapshot.incomplete, key=lambda e: e.sort_key)
+    )
     report = Report(
+        incomplete=incomplete,
         notes=scope_notes(snapshot),
         runbench_version=__version__,
         collected_by=snapshot.runbench_version if snapshot.runbench_version != __version__ else "",
@@ -213,6 +219,21 @@ def evaluate(catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at
         errors=errors,
     )
     return replace(report, policy=judge(report.findings, report.total.score, policy))
+
+
+_GAP_WHAT = {
+    Fact.CONTAINER: "container {} not inspected",
+    Fact.EXEC: "exec sessions of container {} not read",
+    Fact.IMAGE: "image {} not inspected",
+    Fact.HISTORY: "history of image {} not read",
+    Fact.IMAGES: "the list of local images not read{}",
+    Fact.NETWORKS: "the list of networks not read{}",
+}
+
+
+def _gap(fact: Fact, subject: str, why: str) -> str:
+    what = _GAP_WHAT.get(fact, fact.value + " {}").format(subject)
+    return f"{what}: {why}"
 
 
 def scope_notes(snapshot: Snapshot) -> tuple[str, ...]:

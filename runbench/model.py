@@ -189,6 +189,7 @@ class Report:
     notes: tuple[str, ...] = ()  # what the scope was, said in words ("no containers in scope: …")
     policy: PolicyOutcome = field(default_factory=lambda: PolicyOutcome(met=True, reasons=()))
     collected_by: str = ""  # the runbench that collected the facts, when not the one that evaluated
+    incomplete: tuple[str, ...] = ()  # what the engine failed to give (subjects in scope left unchecked)
 
     @property
     def containers(self) -> Mapping[str, ScoreCard]:

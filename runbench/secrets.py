@@ -2,7 +2,9 @@
 
 The collector calls `scan_env` so that only a variable's name, length, a redacted stub and the names of
 the detect-secrets plugins that matched its value enter the snapshot; the checks decide from those facts
-(plus key-name rules in `looks_secret_name`). A secret value is never stored, logged or printed.
+(plus key-name rules in `looks_secret_name`). Every other free-text field from the host (healthcheck tests,
+commands, history steps, labels, daemon settings) goes through `redact` (or `redact_argv` / `redact_label`,
+built on it) before it is stored: a secret value is never stored, logged or printed.
 """
 
 from __future__ import annotations
@@ -10,34 +12,53 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
+from functools import lru_cache
 from typing import Any
 
 from runbench.snapshot import EnvVar
 
 # Key names that carry credentials; matched against the upper-cased name split on non-alphanumerics.
 _SECRET_NAME = re.compile(
-    r"(^|_)(PASSWORD|PASSWD|PASS|PWD|SECRET|SECRETS|TOKEN|APIKEY|API_KEY|ACCESS_KEY|PRIVATE_KEY|"
+    r"(^|_)(PASSWORD|PASSWD|PASS|PWD|PASSPHRASE|SECRET|SECRETS|TOKEN|APIKEY|API_KEY|ACCESS_KEY|PRIVATE_KEY|"
     r"CREDENTIALS?|AUTH|AUTH_TOKEN|CLIENT_SECRET|SECRET_KEY|CONNECTION_STRING|DSN|SESSION_KEY|"
     r"ENCRYPTION_KEY|SIGNING_KEY|MASTER_KEY|WEBHOOK_SECRET)(_|$)"
+    # glued to a prefix (PGPASSWORD, APITOKEN), and the glued option names of keytool and redis
+    r"|[A-Z0-9](PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|APIKEY)$"
+    r"|^(STORE|KEY|SRCSTORE|DESTSTORE|SRCKEY|DESTKEY|REQUIRE|MASTER)PASS$|^MASTERAUTH$"
 )
-# Names whose values point at a secret instead of holding it (Docker secrets, files, vault paths).
-_REFERENCE_SUFFIX = re.compile(r"_(FILE|PATH|DIR|LOCATION|ENDPOINT|URL_FILE|REF|ID)$")
+# Names whose values point at a secret instead of holding it (Docker secrets, files, vault paths, a command
+# that prints it, a file descriptor or stdin to read it from).
+_REFERENCE_SUFFIX = re.compile(r"_(FILE|PATH|DIR|LOCATION|ENDPOINT|URL_FILE|REF|ID|FD|STDIN|CMD|COMMAND)$")
+# Names that describe a secret's properties, not the secret: TOKEN_TTL, PASSWORD_MIN_LENGTH, AUTH_TYPE.
+_QUALIFIER_SUFFIX = re.compile(
+    r"_(TTL|TIMEOUT|EXPIRY|EXPIRES|EXPIRES_IN|EXPIRATION|LIFETIME|MAX_AGE|AGE|LENGTH|LEN|SIZE|BITS|COUNT|"
+    r"ENABLED|DISABLED|REQUIRED|ENFORCED|TYPE|MODE|METHOD|ALGORITHM|ALG|HEADER|FORMAT|POLICY|ROTATION|"
+    r"INTERVAL|NAME|USER|USERNAME|URL|URI|HOST|PORT|ISSUER|AUDIENCE|SCOPE|SCOPES|REALM|PROVIDER|BACKEND)$"
+)
 _BENIGN_NAME = re.compile(r"(^|_)(GPG_KEYS?|SHA\d*|SHA256|SHA512|MD5|CHECKSUM|HASH|FINGERPRINT|VERSION|KEYID)(_|$)")
 # Plugin names whose match alone is weak evidence (entropy or keyword heuristics).
 WEAK_DETECTORS = frozenset({"Base64 High Entropy String", "Hex High Entropy String", "Secret Keyword"})
+# Plugins that find no secret (an IP address) or only weak evidence: never used to redact free text.
+_NOT_REDACTING = WEAK_DETECTORS | {"Public IP (ipv4)"}
 
 
+def _upper_name(name: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
+
+
+@lru_cache(maxsize=8192)
 def looks_secret_name(name: str) -> bool:
-    upper = re.sub(r"[^A-Z0-9]+", "_", name.upper())
-    if _REFERENCE_SUFFIX.search(upper):
+    """`DB_PASSWORD`, `api-key`, `PGPASSWORD`, `--client-secret`; not `DB_PASSWORD_FILE`, `TOKEN_TTL`."""
+    upper = _upper_name(name)
+    if _REFERENCE_SUFFIX.search(upper) or _QUALIFIER_SUFFIX.search(upper):
         return False
     return bool(_SECRET_NAME.search(upper))
 
 
 def benign_name(name: str) -> bool:
-    return bool(_BENIGN_NAME.search(re.sub(r"[^A-Z0-9]+", "_", name.upper())))
+    return bool(_BENIGN_NAME.search(_upper_name(name)))
 
 
 def stub(value: str) -> str:

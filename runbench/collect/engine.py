@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -13,10 +14,18 @@ from typing import Any
 
 from runbench import __version__, daemonconfig
 from runbench.collect import parse
+from runbench.collect.api import (
+    DEFAULT_MAX_BYTES,
+    EngineAPI,
+    EngineDown,
+    EngineError,
+    EngineNotFound,
+    EngineTimeout,
+    parse_host,
+)
 from runbench.collect.host import DaemonJson, daemon_facts, files_facts, host_facts
 from runbench.collect.proc import ProcessTable, container_processes
 from runbench.secrets import SecretScanner
-from runbench.semantics import unix_socket_path
 from runbench.snapshot import (
     CollectionError,
     CollectOptions,
@@ -28,6 +37,7 @@ from runbench.snapshot import (
     Fact,
     HostFacts,
     ImageFacts,
+    NetworkFacts,
     Snapshot,
 )
 
@@ -45,10 +55,15 @@ class CollectFailure(Exception):
         self.hint = hint
 
 
+DEFAULT_DEADLINE = 120.0
+
+
 @dataclass(frozen=True, slots=True)
 class CollectRequest:
     docker_host: str | None = None  # None: DOCKER_HOST or the default socket
-    timeout: float = 10.0
+    timeout: float = 10.0  # wall-clock limit of every API call (the whole answer)
+    deadline: float = DEFAULT_DEADLINE  # wall-clock limit of the whole collection
+    max_response_bytes: int = DEFAULT_MAX_BYTES
     all_containers: bool = False
     container_globs: tuple[str, ...] = ()
     exclude_globs: tuple[str, ...] = ()
@@ -59,51 +74,78 @@ class CollectRequest:
 
 
 def _effective_host(req: CollectRequest) -> str:
-    return req.docker_host or os.environ.get("DOCKER_HOST", "")
+    return req.docker_host if req.docker_host is not None else os.environ.get("DOCKER_HOST", "")
 
 
-def connect(req: CollectRequest) -> Any:
-    """A docker APIClient with a timeout on every call; raises CollectFailure with what to do."""
-    import docker
-    from docker.errors import DockerException
+class EngineClient:
+    """The Engine API calls of one inventory pass, each bounded (see runbench.collect.api)."""
 
-    env = dict(os.environ)
-    if req.docker_host:
-        env["DOCKER_HOST"] = req.docker_host
-    try:
-        client = docker.from_env(timeout=int(max(1, req.timeout)), environment=env)
-        return client.api
-    except DockerException as exc:
-        raise _failure(exc, _effective_host(req)) from None
+    def __init__(self, api: EngineAPI) -> None:
+        self.api = api
+
+    def version(self) -> dict[str, Any]:
+        return dict(self.api.get("/version", expect=dict))
+
+    def info(self) -> dict[str, Any]:
+        return dict(self.api.get("/info", expect=dict))
+
+    def containers(self, labels: tuple[str, ...]) -> list[Any]:
+        params = {"all": "1"}
+        if labels:
+            params["filters"] = json.dumps({"label": list(labels)})
+        return list(self.api.get("/containers/json", params, expect=list))
+
+    def images(self) -> list[Any]:
+        return list(self.api.get("/images/json", expect=list))
+
+    def networks(self) -> list[Any]:
+        return list(self.api.get("/networks", expect=list))
+
+    def inspect_container(self, cid: str) -> dict[str, Any]:
+        return dict(self.api.get(f"/containers/{cid}/json", expect=dict))
+
+    def exec_inspect(self, eid: str) -> dict[str, Any]:
+        return dict(self.api.get(f"/exec/{eid}/json", expect=dict))
+
+    def inspect_image(self, iid: str) -> dict[str, Any]:
+        return dict(self.api.get(f"/images/{iid}/json", expect=dict))
+
+    def history(self, iid: str) -> list[Any]:
+        return list(self.api.get(f"/images/{iid}/history", expect=list))
+
+    def close(self) -> None:
+        self.api.close()
 
 
-def _failure(exc: BaseException, docker_host: str) -> CollectFailure:
-    text = str(exc)
-    where = docker_host or f"unix://{unix_socket_path('')}"
-    if "Permission denied" in text or "PermissionError" in text:
+def connect(req: CollectRequest, deadline: float | None = None) -> EngineClient:
+    """A client for the engine `req` names; raises CollectFailure (exit 3) or HostURLError (exit 2)."""
+    endpoint = parse_host(_effective_host(req))
+    return EngineClient(EngineAPI(endpoint, timeout=req.timeout, deadline=deadline, max_bytes=req.max_response_bytes))
+
+
+def _failure(exc: EngineError, where: str) -> CollectFailure:
+    """What to tell the user when the engine cannot be used at all."""
+    text = exc.reason
+    if "permission denied" in text.lower():
         return CollectFailure(
             f"permission denied on the Docker socket ({where})",
             "run runbench as root (sudo), or as a member of the socket's group (usually `docker`); "
             "note that membership of that group is root-equivalent",
         )
-    if "timed out" in text.lower() or "timeout" in type(exc).__name__.lower():
+    if isinstance(exc, EngineTimeout):
         return CollectFailure(
-            f"the Docker engine at {where} did not answer in time",
-            "check that dockerd is healthy (systemctl status docker), or raise --timeout",
+            f"the Docker engine at {where} did not answer in time: {text}",
+            "check that dockerd is healthy (systemctl status docker), or raise --timeout / --deadline",
         )
-    if (
-        "No such file" in text
-        or "Connection refused" in text
-        or "ConnectionError" in text
-        or "Connection aborted" in text
-    ):
+    if isinstance(exc, EngineDown):
         return CollectFailure(
-            f"cannot connect to the Docker engine at {where}",
+            f"cannot connect to the Docker engine at {where}: {text}",
             "is dockerd running? Point runbench at it with DOCKER_HOST or --host "
             "(e.g. unix:///run/user/1000/docker.sock for rootless, tcp://HOST:2376 with DOCKER_TLS_VERIFY=1)",
         )
     return CollectFailure(
-        f"cannot talk to the Docker engine at {where}: {text}", "check DOCKER_HOST and the engine's logs"
+        f"the Docker engine at {where} gave an answer runbench cannot use: {text}",
+        "check DOCKER_HOST (is it a Docker engine?) and the engine's logs",
     )
 
 
@@ -128,112 +170,145 @@ def _matches(s: ContainerSummary, req: CollectRequest) -> bool:
 
 
 def _name(row: Mapping[str, Any]) -> str:
-    names = row.get("Names") or []
-    return str(names[0]).lstrip("/") if names else str(row.get("Id", ""))[:12]
+    names = row.get("Names")
+    first = names[0] if isinstance(names, list) and names else None
+    return first.lstrip("/") if isinstance(first, str) and first else _str(row.get("Id"))[:12]
 
 
 def collect(
     req: CollectRequest, progress: Progress | None = None, api: Any = None, file_paths: FilePaths | None = None
 ) -> Snapshot:
-    """Build a Snapshot. Raises CollectFailure only when the engine itself cannot be used.
+    """Build a Snapshot. Raises CollectFailure only when the engine itself cannot be used (no version, info
+    or container list); every later failure is recorded in the snapshot and makes it incomplete.
 
-    `api` is a docker APIClient (or a stand-in with the same methods); by default one is connected per `req`.
+    `api` is an EngineClient (or a stand-in with the same methods); by default one is connected per `req`.
     """
-    from docker.errors import APIError, DockerException, NotFound
-    from requests.exceptions import RequestException
-
     started = time.monotonic()
     collected_at = datetime.now(UTC).isoformat(timespec="seconds")
     report = progress or (lambda stage, done, total: None)
     docker_host = _effective_host(req)
-    api = api if api is not None else connect(req)
+    client = api if api is not None else connect(req, deadline=started + req.deadline)
+    where = client.api.endpoint.display if isinstance(client, EngineClient) else (docker_host or "the engine")
     errors: list[CollectionError] = []
+    try:
+        return _collect(req, client, where, docker_host, report, errors, file_paths, started, collected_at)
+    finally:
+        if api is None:
+            client.close()
 
-    def call(fn: Callable[[], Any]) -> Any:
-        try:
-            return fn()
-        except (DockerException, RequestException, OSError) as exc:
-            raise _failure(exc, docker_host) from None
 
+def _essential(fn: Callable[[], Any], where: str) -> Any:
+    try:
+        return fn()
+    except EngineError as exc:
+        raise _failure(exc, where) from None
+
+
+def _collect(
+    req: CollectRequest,
+    api: Any,
+    where: str,
+    docker_host: str,
+    report: Progress,
+    errors: list[CollectionError],
+    file_paths: FilePaths | None,
+    started: float,
+    collected_at: str,
+) -> Snapshot:
     report("engine", 0, 1)
-    version = call(api.version)
-    info = call(api.info)
+    version = _essential(api.version, where)
+    info = _essential(api.info, where)
     engine: EngineFacts = parse.engine_facts(info, version)
-    label_filters = list(req.labels)
-    rows = call(lambda: api.containers(all=True, filters={"label": label_filters} if label_filters else None))
+    rows = _essential(lambda: api.containers(req.labels), where)
     inventory = tuple(
-        ContainerSummary(
-            id=str(r.get("Id", "")), name=_name(r), image=str(r.get("Image", "")), state=str(r.get("State", ""))
-        )
+        ContainerSummary(id=_str(r.get("Id")), name=_name(r), image=_str(r.get("Image")), state=_str(r.get("State")))
         for r in rows
+        if isinstance(r, dict)
     )
     in_scope = [s for s in inventory if _matches(s, req) and (req.all_containers or s.state in RUNNING_STATES)]
-    images_rows = call(api.images)
-    image_tags = {
-        str(tag): str(row.get("Id", ""))
-        for row in images_rows
-        for tag in (row.get("RepoTags") or [])
-        if tag and tag != "<none>:<none>"
-    }
-    networks = tuple(parse.network_facts(n) for n in call(api.networks))
+    image_tags: dict[str, str] = {}
+    try:
+        for row in api.images():
+            tags = row.get("RepoTags") if isinstance(row, dict) else None
+            for tag in tags if isinstance(tags, list) else []:
+                if isinstance(tag, str) and tag and tag != "<none>:<none>":
+                    image_tags[tag] = _str(row.get("Id"))
+    except EngineError as exc:
+        errors.append(CollectionError(Fact.IMAGES, "", exc.reason))
+    networks: tuple[NetworkFacts, ...] = ()
+    try:
+        networks = tuple(parse.network_facts(n) for n in api.networks() if isinstance(n, dict))
+    except EngineError as exc:
+        errors.append(CollectionError(Fact.NETWORKS, "", exc.reason))
 
     scanner = SecretScanner()
     total = len(in_scope)
-    done = 0
     report("containers", 0, total)
 
-    def inspect(summary: ContainerSummary) -> ContainerFacts | CollectionError | None:
+    def inspect(summary: ContainerSummary) -> tuple[ContainerFacts | None, list[CollectionError]]:
         try:
             data = api.inspect_container(summary.id)
-        except NotFound:
-            return CollectionError(
-                Fact.CONTAINER_GONE, summary.id, f"{summary.name} disappeared between listing and inspection"
-            )
-        except (APIError, DockerException, RequestException, OSError) as exc:
-            return CollectionError(Fact.CONTAINER, summary.id, f"{summary.name}: {_short(exc)}")
+        except EngineNotFound:
+            gone = f"{summary.name} was removed between listing and inspection"
+            return None, [CollectionError(Fact.CONTAINER_GONE, summary.id, gone)]
+        except EngineError as exc:
+            return None, [CollectionError(Fact.CONTAINER, summary.id, f"{summary.name}: {exc.reason}")]
+        problems: list[CollectionError] = []
         execs: list[ExecFacts] = []
-        probe = parse.probe_of(data)
-        for exec_id in data.get("ExecIDs") or []:
-            try:
-                execs.append(parse.exec_facts(api.exec_inspect(exec_id), probe))
-            except NotFound:
-                continue  # the exec ended and was cleaned up meanwhile
-            except (APIError, DockerException, RequestException, OSError) as exc:
-                return CollectionError(Fact.EXEC, summary.id, f"exec {exec_id[:12]}: {_short(exc)}")
-        return parse.container_facts(data, tuple(execs), scanner)
+        try:
+            probe = parse.probe_of(data)
+            for exec_id in _list(data.get("ExecIDs")):
+                try:
+                    execs.append(parse.exec_facts(api.exec_inspect(_str(exec_id)), probe))
+                except EngineNotFound:
+                    continue  # the exec ended and was cleaned up meanwhile
+                except EngineError as exc:
+                    why = f"exec {_str(exec_id)[:12]}: {exc.reason}"
+                    problems.append(CollectionError(Fact.EXEC, summary.id, why))
+                    break
+            facts = parse.container_facts(data, tuple(execs), scanner)
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            why = f"{summary.name}: GET /containers/{summary.id[:12]}/json: unexpected answer ({exc})"
+            return None, [CollectionError(Fact.CONTAINER, summary.id, why[:400])]
+        if problems:  # the exec sessions are unknown, not "none"
+            facts = replace(facts, execs=None)
+        return facts, problems
 
     containers: list[ContainerFacts] = []
     with ThreadPoolExecutor(max_workers=max(1, req.workers)) as pool:
-        for result in pool.map(inspect, in_scope):
-            done += 1
+        for done, (facts, problems) in enumerate(pool.map(inspect, in_scope), 1):
             report("containers", done, total)
-            if isinstance(result, CollectionError):
-                errors.append(result)
-            elif result is not None:
-                containers.append(result)
+            errors.extend(problems)
+            if facts is not None:
+                containers.append(facts)
 
     image_ids = sorted({c.image_id for c in containers if c.image_id})
     report("images", 0, len(image_ids))
 
-    def inspect_image(image_id: str) -> ImageFacts | CollectionError:
+    def inspect_image(image_id: str) -> tuple[ImageFacts | None, list[CollectionError]]:
         try:
             data = api.inspect_image(image_id)
-        except (APIError, DockerException, RequestException, OSError) as exc:
-            return CollectionError(Fact.IMAGE, image_id, _short(exc))
+        except EngineError as exc:
+            return None, [CollectionError(Fact.IMAGE, image_id, exc.reason)]
+        problems = []
+        history: list[Any] | None
         try:
             history = api.history(image_id)
-        except (APIError, DockerException, RequestException, OSError) as exc:
-            errors.append(CollectionError(Fact.HISTORY, image_id, _short(exc)))
+        except EngineError as exc:
+            problems.append(CollectionError(Fact.HISTORY, image_id, exc.reason))
             history = None
-        return parse.image_facts(data, history, scanner)
+        try:
+            return parse.image_facts(data, history, scanner), problems
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            why = f"GET /images/{image_id[:19]}/json: unexpected answer ({exc})"
+            return None, [CollectionError(Fact.IMAGE, image_id, why[:400])]
 
     images: list[ImageFacts] = []
     with ThreadPoolExecutor(max_workers=max(1, req.workers)) as pool:
-        for i, image in enumerate(pool.map(inspect_image, image_ids), 1):
+        for i, (image, problems) in enumerate(pool.map(inspect_image, image_ids), 1):
             report("images", i, len(image_ids))
-            if isinstance(image, CollectionError):
-                errors.append(image)
-            else:
+            errors.extend(problems)
+            if image is not None:
                 images.append(image)
 
     host: HostFacts | None = None
@@ -316,6 +391,9 @@ def _with_processes(
     return replace(c, processes=procs)
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:300]
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

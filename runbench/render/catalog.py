@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections.abc import Sequence
 
 from runbench.model import SECTION_TITLES, CheckMeta, Scope
-from runbench.render.json import check_json
+from runbench.render.json import check_json, dumps
 
 
 def _cis(meta: CheckMeta) -> str:
@@ -21,7 +20,7 @@ def as_table(metas: Sequence[CheckMeta]) -> str:
 
 
 def as_json(metas: Sequence[CheckMeta]) -> str:
-    return json.dumps({"schema": "runbench/catalog@1", "checks": [check_json(m) for m in metas]}, indent=2) + "\n"
+    return dumps({"schema": "runbench/catalog@1", "checks": [check_json(m) for m in metas]}, indent=2) + "\n"
 
 
 def _md(text: str) -> str:

@@ -1,8 +1,14 @@
-"""The JSON report (schema runbench/report@1)."""
+"""The JSON report (schema runbench/report@1).
+
+ASCII only (every other character, controls and bidi marks included, is a \\u escape, so a report shown with
+`cat` cannot drive a terminal) and finite numbers only: a NaN or an infinity in a report is a bug, and
+rendering it raises ValueError instead of writing JSON that strict parsers reject.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from runbench.model import BENCHMARK, CheckMeta, Finding, Report, ScoreCard, Status
@@ -11,9 +17,20 @@ from runbench.render import RenderOptions
 REPORT_SCHEMA = "runbench/report@1"
 
 
+def dumps(data: Any, *, indent: int | None = None) -> str:
+    """`json.dumps` as every runbench JSON output wants it: ASCII only, finite numbers only."""
+    return json.dumps(data, indent=indent, ensure_ascii=True, allow_nan=False)
+
+
+def _finite(name: str, value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise ValueError(f"the report holds a non-finite number: {name} = {value!r}")
+    return value
+
+
 def _card(card: ScoreCard) -> dict[str, Any]:
     return {
-        "score": card.score,
+        "score": _finite("score", card.score),
         "grade": card.grade,
         "evaluated": card.evaluated,
         "selected": card.selected,
@@ -65,18 +82,20 @@ def report_json(report: Report) -> dict[str, Any]:
             "kernel": report.host.kernel,
         },
         "started_at": report.started_at,
-        "duration_s": report.duration_s,
+        "duration_s": _finite("duration_s", report.duration_s),
         "policy": {"met": report.policy.met, "reasons": list(report.policy.reasons)},
         "score": {
-            "total": report.total.score,
+            "total": _finite("score.total", report.total.score),
             "grade": report.total.grade,
             "coverage": round(report.total.coverage, 3),
             "evaluated_checks": report.total.evaluated,
             "selected_checks": report.total.selected,
             "sections": {k.value: _card(v) for k, v in report.sections.items()},
-            "containers": {k: v.score for k, v in report.containers.items()},
-            "images": {k: v.score for k, v in report.images.items()},
+            "containers": {k: _finite("container score", v.score) for k, v in report.containers.items()},
+            "images": {k: _finite("image score", v.score) for k, v in report.images.items()},
         },
+        "complete": not report.incomplete,
+        "incomplete": list(report.incomplete),
         "notes": list(report.notes),
         "counts": {s.value: report.count(s) for s in Status},
         "results": [finding_json(f) for f in report.findings],
@@ -88,10 +107,10 @@ def render(report: Report) -> str:
     """Indented JSON with one result per line: readable, and the results go through the C encoder."""
     data = report_json(report)
     results = data.pop("results")
-    head = json.dumps(data, indent=2, ensure_ascii=False)
+    head = dumps(data, indent=2)
     if not results:
         return head[:-2] + ',\n  "results": []\n}\n'
-    body = ",\n    ".join(json.dumps(r, ensure_ascii=False) for r in results)
+    body = ",\n    ".join(dumps(r) for r in results)
     return head[:-2] + ',\n  "results": [\n    ' + body + "\n  ]\n}\n"
 
 

@@ -1,9 +1,9 @@
-"""The terminal report (rich). Every string from the host goes through `clean` and into a Text, never markup."""
+"""The terminal report (rich). Every string of the report goes through `inert` (runbench.textsafe) and into a
+Text, never markup: host data cannot drive the terminal, however the snapshot was made."""
 
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO
@@ -18,8 +18,8 @@ from rich.text import Text
 
 from runbench.model import BENCHMARK, SECTION_TITLES, CheckMeta, Finding, Report, Scope, ScoreCard, Severity, Status
 from runbench.render import RenderOptions
+from runbench.textsafe import inert
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 MAX_FIELD = 240
 
 STATUS_STYLE = {
@@ -40,18 +40,12 @@ GRADE_STYLE = {"A": "bold green", "B": "green", "C": "yellow", "D": "red", "F": 
 
 
 def clean(value: str, limit: int = MAX_FIELD) -> str:
-    """Neutralise control characters (shown as \\xNN) and cut long values, so host data stays inert text."""
-    text = _CONTROL.sub(
-        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", value
-    )
-    text = text.replace("\n", "\\n").replace("\t", " ")
-    if len(text) > limit:
-        text = f"{text[:limit]}…(+{len(text) - limit} chars)"
-    return text
+    """`inert` with the terminal report's default cut (MAX_FIELD characters)."""
+    return inert(value, limit)
 
 
 def T(value: str, style: str = "", limit: int = MAX_FIELD) -> Text:
-    return Text(clean(value, limit), style=style)
+    return Text(inert(value, limit), style=style)
 
 
 def make_console(
@@ -112,12 +106,12 @@ def _summary(report: Report) -> Panel:
     policy = (
         Text("met", "bold green")
         if report.policy.met
-        else Text("NOT MET: " + "; ".join(report.policy.reasons), "bold red")
+        else Text("NOT MET: " + "; ".join(inert(r, MAX_FIELD) for r in report.policy.reasons), "bold red")
     )
     grid.add_row("Policy", policy)
-    title = f"runbench {report.runbench_version} · {BENCHMARK.name} v{BENCHMARK.version}"
+    title = f"runbench {inert(report.runbench_version, 40)} · {BENCHMARK.name} v{BENCHMARK.version}"
     if report.collected_by:
-        title += f" · facts collected by runbench {clean(report.collected_by, 40)}"
+        title += f" · facts collected by runbench {inert(report.collected_by, 40)}"
     return Panel(grid, title=Text(title, "bold"), title_align="left", box=box.ROUNDED)
 
 
@@ -190,12 +184,17 @@ def _check_heading(meta: CheckMeta, findings: list[Finding], status: Status) -> 
         head.append(f" {sev.value.upper()} ", SEVERITY_STYLE[sev])
         head.append(" ")
     cis = meta.cis.get("1.8.0")
-    head.append(meta.id, "bold")
+    head.append(inert(meta.id, 80), "bold")
     if cis:
-        head.append(f"  CIS {cis}", "dim")
+        head.append(f"  CIS {inert(cis, 20)}", "dim")
     head.append("  ")
-    head.append(meta.title)
+    head.append(inert(meta.title, MAX_FIELD))
     return head
+
+
+def _lines(text: str) -> str:
+    """Catalog text that may span lines (a remediation snippet): each line made inert, the newlines kept."""
+    return "\n".join(inert(line) for line in text.split("\n"))
 
 
 def _indent(renderable: RenderableType, n: int) -> Padding:
@@ -228,7 +227,7 @@ def _findings(report: Report, status: Status, title: str, *, evidence: bool, rem
         out.append(_check_heading(meta, findings, status))
         out.extend(_finding_block(f, evidence) for f in findings)
         if remediation:
-            out.append(_indent(Text.assemble(("fix: ", "bold green"), meta.remediation), 2))
+            out.append(_indent(Text.assemble(("fix: ", "bold green"), _lines(meta.remediation)), 2))
         out.append(Text(""))
     return out
 
@@ -245,7 +244,7 @@ def _errors(report: Report) -> list[RenderableType]:
             )
             line = Text("  ")
             line.append_text(T(f"{e.area} {subject}".strip(), "bold"))
-            line.append(f" {e.what}: ")
+            line.append(f" {inert(e.what, 80)}: ")
             line.append_text(T(e.why))
             out.append(line)
         out.append(Text(""))
@@ -289,7 +288,7 @@ def progress(enabled: bool, no_color: bool = False) -> Iterator[Callable[[str, i
         return
     console = Console(stderr=True, color_system=None if no_color else "auto", markup=False, highlight=False)
     bar = Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -300,7 +299,7 @@ def progress(enabled: bool, no_color: bool = False) -> Iterator[Callable[[str, i
 
     def update(stage: str, done: int, total: int) -> None:
         if stage not in tasks:
-            tasks[stage] = bar.add_task(f"collecting {stage}", total=max(total, 1))
+            tasks[stage] = bar.add_task(f"collecting {inert(stage, 60)}", total=max(total, 1))
         bar.update(tasks[stage], completed=done, total=max(total, 1))
 
     with bar:

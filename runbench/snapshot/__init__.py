@@ -21,7 +21,7 @@ from runbench.snapshot.container import (
     ProcessFacts,
     Ulimit,
 )
-from runbench.snapshot.core import SNAPSHOT_SCHEMA, CollectionError, CollectOptions, Fact, Snapshot
+from runbench.snapshot.core import ENGINE_GAPS, SNAPSHOT_SCHEMA, CollectionError, CollectOptions, Fact, Snapshot
 from runbench.snapshot.daemon import (
     ConfigValue,
     DaemonConfig,
@@ -36,6 +36,7 @@ from runbench.snapshot.image import HistoryStep, ImageFacts
 from runbench.snapshot.swarm import SwarmFacts
 
 __all__ = [
+    "ENGINE_GAPS",
     "SNAPSHOT_SCHEMA",
     "CollectOptions",
     "CollectionError",

@@ -131,7 +131,7 @@ class ContainerFacts:
     ulimits: tuple[Ulimit, ...] = ()
     healthcheck: Healthcheck | None = None
     health_status: str = ""  # "" when the container has no health state
-    execs: tuple[ExecFacts, ...] = ()
+    execs: tuple[ExecFacts, ...] | None = ()  # None: the exec sessions could not be read (see errors)
     processes: tuple[ProcessFacts, ...] | None = None  # None: not read (see errors); () for a stopped one
 
     @property

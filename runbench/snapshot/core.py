@@ -24,6 +24,7 @@ class Fact(StrEnum):
 
     ENGINE = "engine"  # /version and /info
     NETWORKS = "networks"
+    IMAGES = "images"  # the list of local images (tags -> ids)
     CONTAINER = "container"  # one container's inspect
     CONTAINER_GONE = "container.gone"  # removed between listing and inspection: churn, not a failure
     EXEC = "exec"  # a container's exec sessions
@@ -42,11 +43,16 @@ class Fact(StrEnum):
         return _AREA.get(self, self.value.split(".", 1)[0])
 
 
+# Facts whose absence means the engine failed to give what was in scope (timeout, reset, 5xx, a malformed
+# answer): the run is incomplete. CONTAINER_GONE is churn, PROCESSES/DAEMON/HOST/FILES are host-side.
+ENGINE_GAPS = frozenset({Fact.NETWORKS, Fact.IMAGES, Fact.CONTAINER, Fact.EXEC, Fact.IMAGE, Fact.HISTORY})
+
 _AREA = {
     Fact.EXEC: "container",
     Fact.PROCESSES: "container",
     Fact.HISTORY: "image",
     Fact.NETWORKS: "engine",
+    Fact.IMAGES: "engine",
     Fact.FILES: "host",
 }
 
@@ -98,6 +104,11 @@ class Snapshot:
     files: tuple[FileFacts, ...] | None = None
     schema: str = SNAPSHOT_SCHEMA
 
+    @property
+    def incomplete(self) -> tuple[CollectionError, ...]:
+        """What the engine failed to give: every subject in scope it should have described and did not."""
+        return tuple(e for e in self.errors if e.fact in ENGINE_GAPS)
+
     def to_json(self) -> dict[str, Any]:
         return typing.cast(dict[str, Any], encode(self))
 
@@ -116,7 +127,7 @@ class Snapshot:
             raise SnapshotFormatError(f"malformed snapshot: {exc}") from exc
 
     def dumps(self) -> str:
-        return json.dumps(self.to_json(), indent=1, sort_keys=False)
+        return json.dumps(self.to_json(), indent=1, sort_keys=False, ensure_ascii=True, allow_nan=False)
 
     @classmethod
     def loads(cls, text: str) -> Snapshot:

@@ -85,6 +85,15 @@ class DaemonFacts:
     config_file: str = ""  # the daemon.json in use ("" when none)
     sockets: tuple[str, ...] = ()  # unix socket paths the daemon serves
     environment_content_trust: bool | None = None
+    # Whether this process is proven to serve the engine's socket (it holds the listening socket's inode, or
+    # the kernel names it as the listener); None in snapshots older than the check. An unverified process is
+    # evidence only: its argv and the --config-file it names are not the daemon's configuration.
+    verified: bool | None = None
+    verified_by: str | None = None  # the proof in words, or why there is none
+    # daemon.json is owned by a user other than root or the daemon's own (None: no such concern)
+    config_file_owner_note: str | None = None
+    # daemon.json is a symlink: its target, followed only inside the expected directory (None: not a symlink)
+    config_file_link: str | None = None
 
 
 class Origin(StrEnum):

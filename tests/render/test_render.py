@@ -169,9 +169,10 @@ def test_hostile_strings_round_trip_in_json() -> None:
     assert "\x1b" not in raw and "\x07" not in raw
 
 
-def test_clean_neutralises_controls_and_cuts() -> None:
+def test_clean_is_inert_with_the_field_limit() -> None:
     assert terminal.clean("a\x1b[2Jb") == "a\\x1b[2Jb"
-    assert terminal.clean("a\nb\tc") == "a\\nb c"
+    assert terminal.clean("a\nb\tc") == "a\\nb\\tc"  # one line: a tab is shown, not turned into a space
+    assert terminal.clean("y" * 300) == "y" * terminal.MAX_FIELD + "…(+60 chars)"
     assert terminal.clean("x" * 300, limit=10) == "x" * 10 + "…(+290 chars)"
     assert terminal.clean("\u202edir") == "\\u202edir"
 

@@ -387,7 +387,7 @@ def _edit(data: Any, path: tuple[str | int, ...], value: Any) -> None:
 DELETE = object()
 
 SNAPSHOT_BAD: list[tuple[tuple[str | int, ...], Any, str]] = [
-    (("errors", 0, "fact"), "bogus", "errors[0].fact: 'bogus' is not one of engine, networks, container, "),
+    (("errors", 0, "fact"), "bogus", "errors[0].fact: 'bogus' is not one of engine, networks, images, container, "),
     (("files", 1, "type"), "regular", "files[1].type: 'regular' is not one of file, directory, symlink, "),
     (("files", 0, "type"), None, "files[0].type: None is not one of file, "),
     (("daemon_config", "values", "repo:tag", 1, "origin"), "cli", "daemon_config.values['repo:tag'][1].origin: 'cli'"),

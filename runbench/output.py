@@ -1,0 +1,219 @@
+"""Where reports and snapshots go, and where a snapshot comes from: checked first, written atomically.
+
+- `check_target(path)` before anything is collected: the directory exists, is a directory and is writable;
+  the target is not a directory nor any other non-regular file (a FIFO, a device). "-" is stdout.
+- `write_atomic(path, data, mode)`: a temporary file in the same directory, created exclusively with its
+  final mode, written, flushed and fsynced, renamed over the target, then the directory fsynced. On any
+  failure the temporary file is removed and the previous file is left as it was. A symlink at the target is
+  replaced, not followed. Reports are REPORT_MODE (0640, never world-readable), snapshots SNAPSHOT_MODE
+  (0600); the umask can only narrow them.
+- `write_stdout(text)`: a closed pipe raises BrokenPipeError after pointing stdout at /dev/null (so Python
+  does not complain again at exit); any other failure (ENOSPC on /dev/full) is an OutputError.
+- `read_bounded(path, cap)`: a user-given file read without hanging on a FIFO or a device and never more
+  than `cap` bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import stat
+import sys
+
+REPORT_MODE = 0o640
+SNAPSHOT_MODE = 0o600
+SNAPSHOT_CAP = 256 * 1024 * 1024  # bytes of a snapshot given to `runbench report`
+STDOUT = "-"
+
+
+class OutputError(Exception):
+    """A report or snapshot that cannot be written where asked (exit code 2)."""
+
+    def __init__(self, path: str, reason: str, *, checked: bool = False) -> None:
+        self.path = path
+        self.reason = reason
+        where = "stdout" if path == STDOUT else path
+        verb = "cannot write" if checked else "could not write"
+        super().__init__(f"{verb} {where}: {reason}")
+
+
+class ReadError(Exception):
+    """A user-given input file that cannot be read (exit code 2)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        where = "stdin" if path == "-" else path
+        super().__init__(f"cannot read {where}: {reason}")
+
+
+class WriteFailures(Exception):
+    """Some outputs could not be written; the others were. `outcome` states the policy verdict (exit code 2)."""
+
+    def __init__(self, failures: tuple[OutputError, ...], outcome: str) -> None:
+        super().__init__(outcome)
+        self.failures = failures
+        self.outcome = outcome
+
+    def __str__(self) -> str:
+        return "; ".join([self.outcome, *(str(f) for f in self.failures)])
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def check_target(path: str) -> None:
+    """Raise OutputError unless a file can be written at `path` ("-" is stdout: always fine)."""
+    if path == STDOUT:
+        return
+    if not path:
+        raise OutputError(path, "an empty file name", checked=True)
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        st = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):  # a new file; its directory is checked below
+        pass
+    except OSError as exc:
+        raise OutputError(path, exc.strerror or str(exc), checked=True) from None
+    else:
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+            raise OutputError(path, f"it is {_kind(st.st_mode)}", checked=True)
+    try:
+        dst = os.stat(directory)
+    except FileNotFoundError:
+        raise OutputError(path, f"the directory {directory} does not exist", checked=True) from None
+    except OSError as exc:
+        raise OutputError(path, f"the directory {directory}: {exc.strerror or exc}", checked=True) from None
+    if not stat.S_ISDIR(dst.st_mode):
+        raise OutputError(path, f"{directory} is not a directory", checked=True)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise OutputError(path, f"the directory {directory} is not writable", checked=True)
+
+
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    except OSError as exc:  # some filesystems cannot fsync a directory: the rename is done either way
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EROFS):
+            raise
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: str, data: str | bytes, mode: int) -> None:
+    """Replace `path` with `data` (str is UTF-8) all at once, or leave it as it was and raise OutputError."""
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    directory, name = os.path.split(os.path.abspath(path))
+    tmp = ""
+    try:
+        for _ in range(100):
+            tmp = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+                break
+            except FileExistsError:
+                continue
+        else:
+            tmp = ""
+            raise OutputError(path, "no free temporary file name in its directory")
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        tmp = ""
+        _fsync_dir(directory)
+    except OSError as exc:
+        raise OutputError(path, exc.strerror or str(exc)) from None
+    finally:
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def silence_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so that what is still buffered goes nowhere, quietly, at exit."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture): nothing to do
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def write_stdout(text: str) -> None:
+    """Write and flush `text` to stdout: BrokenPipeError when the reader went away, else OutputError."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+        raise
+    except OSError as exc:
+        silence_stdout()
+        raise OutputError(STDOUT, exc.strerror or str(exc)) from None
+
+
+def read_bounded(path: str, cap: int) -> bytes:
+    """The bytes of the regular file `path`, at most `cap` of them: a FIFO or a device is refused without
+    blocking, a larger file is refused naming the cap. Raises ReadError."""
+    try:
+        before = os.stat(path)
+        if not stat.S_ISREG(before.st_mode):  # not even opened: opening a device can have effects
+            raise ReadError(path, f"it is {_kind(before.st_mode)}, not a regular file")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except OSError as exc:
+        raise ReadError(path, exc.strerror or str(exc)) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ReadError(path, f"it is {_kind(st.st_mode)}, not a regular file")
+        if st.st_size > cap:
+            raise ReadError(path, _too_big(cap))
+        chunks: list[bytes] = []
+        got = 0
+        while got <= cap:
+            chunk = os.read(fd, min(1 << 20, cap + 1 - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        if got > cap:  # it grew while we read
+            raise ReadError(path, _too_big(cap))
+        return b"".join(chunks)
+    except OSError as exc:
+        raise ReadError(path, exc.strerror or str(exc)) from None
+    finally:
+        os.close(fd)
+
+
+def read_stdin_bounded(cap: int) -> bytes | str:
+    """At most `cap` bytes of stdin (characters, when stdin is a text stream without a buffer)."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    try:
+        data: bytes | str = buffer.read(cap + 1) if buffer is not None else sys.stdin.read(cap + 1)
+    except OSError as exc:
+        raise ReadError("-", exc.strerror or str(exc)) from None
+    if len(data) > cap:
+        raise ReadError("-", _too_big(cap))
+    return data
+
+
+def _too_big(cap: int) -> str:
+    size = f"{cap // (1024 * 1024)} MiB" if cap >= 1024 * 1024 and cap % (1024 * 1024) == 0 else f"{cap} bytes"
+    return f"larger than {size}, the most runbench reads"
