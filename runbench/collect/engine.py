@@ -14,9 +14,11 @@ from typing import Any
 
 from runbench import __version__, daemonconfig
 from runbench.collect import parse
+from runbench.collect import shape as shape_of
 from runbench.collect.api import (
     DEFAULT_MAX_BYTES,
     EngineAPI,
+    EngineBadAnswer,
     EngineDown,
     EngineError,
     EngineNotFound,
@@ -78,40 +80,49 @@ def _effective_host(req: CollectRequest) -> str:
 
 
 class EngineClient:
-    """The Engine API calls of one inventory pass, each bounded (see runbench.collect.api)."""
+    """The Engine API calls of one inventory pass, each bounded (runbench.collect.api) and each answer checked
+    against the shape the parsers expect (runbench.collect.shape): a wrong type is an EngineBadAnswer naming
+    the endpoint and the field, never a default guessed by a parser."""
 
     def __init__(self, api: EngineAPI) -> None:
         self.api = api
 
+    def _get(self, path: str, shape: Any, params: Mapping[str, str] | None = None) -> Any:
+        data = self.api.get(path, params, expect=list if isinstance(shape, list) else dict)
+        problem = shape_of.first_problem(path, data, shape)
+        if problem:
+            raise EngineBadAnswer(problem)
+        return data
+
     def version(self) -> dict[str, Any]:
-        return dict(self.api.get("/version", expect=dict))
+        return dict(self._get("/version", shape_of.VERSION))
 
     def info(self) -> dict[str, Any]:
-        return dict(self.api.get("/info", expect=dict))
+        return dict(self._get("/info", shape_of.INFO))
 
     def containers(self, labels: tuple[str, ...]) -> list[Any]:
         params = {"all": "1"}
         if labels:
             params["filters"] = json.dumps({"label": list(labels)})
-        return list(self.api.get("/containers/json", params, expect=list))
+        return list(self._get("/containers/json", [shape_of.CONTAINER_ROW], params))
 
     def images(self) -> list[Any]:
-        return list(self.api.get("/images/json", expect=list))
+        return list(self._get("/images/json", shape_of.IMAGE_ROWS))
 
     def networks(self) -> list[Any]:
-        return list(self.api.get("/networks", expect=list))
+        return list(self._get("/networks", shape_of.NETWORKS))
 
     def inspect_container(self, cid: str) -> dict[str, Any]:
-        return dict(self.api.get(f"/containers/{cid}/json", expect=dict))
+        return dict(self._get(f"/containers/{cid}/json", shape_of.CONTAINER))
 
     def exec_inspect(self, eid: str) -> dict[str, Any]:
-        return dict(self.api.get(f"/exec/{eid}/json", expect=dict))
+        return dict(self._get(f"/exec/{eid}/json", shape_of.EXEC))
 
     def inspect_image(self, iid: str) -> dict[str, Any]:
-        return dict(self.api.get(f"/images/{iid}/json", expect=dict))
+        return dict(self._get(f"/images/{iid}/json", shape_of.IMAGE))
 
     def history(self, iid: str) -> list[Any]:
-        return list(self.api.get(f"/images/{iid}/history", expect=list))
+        return list(self._get(f"/images/{iid}/history", shape_of.HISTORY))
 
     def close(self) -> None:
         self.api.close()

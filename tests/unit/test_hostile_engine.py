@@ -221,3 +221,56 @@ def test_a_malformed_host_is_a_usage_error(capsys: pytest.CaptureFixture[str], h
 def test_bad_bounds_are_usage_errors(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
     assert main(["scan", *args]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+# --- wrong types in any field the parsers read ---------------------------------------------------------
+
+
+def _inspect_with(**changes: Any) -> dict[str, Any]:
+    from tests.support.fakeengine import inspect_answer
+
+    data = inspect_answer(1)
+    for dotted, value in changes.items():
+        node = data
+        *parents, last = dotted.split("__")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[last] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"HostConfig__Privileged": "yes"}, "HostConfig.Privileged: expected a boolean, got a string"),
+        ({"HostConfig__CapAdd": "SYS_ADMIN"}, "HostConfig.CapAdd: expected a list, got a string"),
+        ({"Mounts": {"Source": "/"}}, "Mounts: expected a list, got an object"),
+        ({"Mounts": [{"Source": 5}]}, "Mounts[0].Source: expected a string, got a number"),
+        ({"Config__Env": [1, 2]}, "Config.Env[0]: expected a string, got a number"),
+        ({"State__Pid": "42"}, "State.Pid: expected a number, got a string"),
+        ({"HostConfig": []}, "HostConfig: expected an object, got a list"),
+        ({"Config__Labels": {"a": ["b"]}}, "Config.Labels['a']: expected a string, got a list"),
+    ],
+)
+def test_a_wrong_type_in_an_inspect_names_the_endpoint_and_field(changes: dict[str, Any], field: str) -> None:
+    path = f"/containers/{container_id(1)}/json"
+    with FakeEngine(containers=3, behaviour={path: json_answer(_inspect_with(**changes))}) as engine:
+        snap = _collect(engine)
+    (gap,) = [e for e in snap.incomplete if e.fact is Fact.CONTAINER]
+    assert gap.subject == container_id(1)
+    assert f"GET {path}: unexpected answer: {field}" in gap.why
+    assert [c.name for c in snap.containers] == ["fake-0", "fake-2"]
+
+
+@pytest.mark.parametrize(
+    ("path", "answer", "field"),
+    [
+        ("/info", {"Name": "x", "SecurityOptions": "name=seccomp"}, "SecurityOptions: expected a list"),
+        ("/version", {"Version": 24}, "Version: expected a string, got a number"),
+        ("/containers/json", [{"Id": 1}], "[0].Id: expected a string"),
+    ],
+)
+def test_a_wrong_type_in_an_essential_answer_is_a_collect_failure(path: str, answer: Any, field: str) -> None:
+    with FakeEngine(behaviour={path: json_answer(answer)}) as engine:
+        result, _ = _timed(lambda: _collect(engine))
+    assert isinstance(result, CollectFailure) and field in result.message and f"GET {path}" in result.message

@@ -1,0 +1,199 @@
+"""The shapes of the Engine API answers runbench reads, checked before they are parsed.
+
+An answer whose field has an unexpected JSON type (a string where the engine sends a boolean, a number where
+it sends a list) is not guessed at: the collector records a collection error naming the endpoint and the
+field, so the subject gets `error` results instead of verdicts decided on a default. `null` is accepted
+everywhere: the engine sends it for unset fields, and the parsers read it as unset. Only the fields the
+parsers read are checked; unknown fields are the engine's business. Shapes hold for API 1.41 to 1.51.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# A shape: a Python type (str, int, bool, dict, list), a list of one shape (every item), a dict of field ->
+# shape (an object with those optional fields), or `MapOf(shape)` (an object whose every value has the shape).
+
+
+class MapOf:
+    __slots__ = ("item",)
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+
+
+STRS = [str]
+HEALTHCHECK = {"Test": STRS, "Interval": int, "Timeout": int, "Retries": int}
+
+VERSION = {"Version": str, "ApiVersion": str, "MinAPIVersion": str}
+INFO = {
+    "Name": str,
+    "ID": str,
+    "ServerVersion": str,
+    "OperatingSystem": str,
+    "OSType": str,
+    "KernelVersion": str,
+    "Architecture": str,
+    "DockerRootDir": str,
+    "Driver": str,
+    "LoggingDriver": str,
+    "CgroupDriver": str,
+    "CgroupVersion": str,
+    "SecurityOptions": STRS,
+    "ExperimentalBuild": bool,
+    "LiveRestoreEnabled": bool,
+    "Debug": bool,
+    "Containers": int,
+    "Images": int,
+    "Labels": STRS,
+    "DefaultRuntime": str,
+    "RegistryConfig": {"InsecureRegistryCIDRs": STRS, "Mirrors": STRS, "IndexConfigs": MapOf({"Secure": bool})},
+    "Swarm": {
+        "LocalNodeState": str,
+        "NodeID": str,
+        "NodeAddr": str,
+        "ControlAvailable": bool,
+        "Managers": int,
+        "Nodes": int,
+        "Cluster": {"ID": str},
+    },
+}
+CONTAINER_ROW = {"Id": str, "Names": STRS, "Image": str, "State": str}
+CONTAINER = {
+    "Id": str,
+    "Name": str,
+    "Image": str,
+    "Created": str,
+    "AppArmorProfile": str,
+    "ProcessLabel": str,
+    "ExecIDs": STRS,
+    "State": {"Status": str, "Pid": int, "Health": {"Status": str}},
+    "Config": {
+        "Image": str,
+        "User": str,
+        "Env": STRS,
+        "Labels": MapOf(str),
+        "Healthcheck": HEALTHCHECK,
+        "ExposedPorts": MapOf(dict),
+        "Shell": STRS,
+        "Cmd": STRS,
+        "Entrypoint": STRS,
+    },
+    "HostConfig": {
+        "Privileged": bool,
+        "CapAdd": STRS,
+        "CapDrop": STRS,
+        "SecurityOpt": STRS,
+        "ReadonlyRootfs": bool,
+        "NetworkMode": str,
+        "PidMode": str,
+        "IpcMode": str,
+        "UTSMode": str,
+        "UsernsMode": str,
+        "CgroupParent": str,
+        "Memory": int,
+        "NanoCpus": int,
+        "CpuQuota": int,
+        "CpuShares": int,
+        "CpusetCpus": str,
+        "PidsLimit": int,
+        "OomKillDisable": bool,
+        "RestartPolicy": {"Name": str, "MaximumRetryCount": int},
+        "PortBindings": MapOf([{"HostIp": str, "HostPort": str}]),
+        "PublishAllPorts": bool,
+        "Devices": [{"PathOnHost": str, "PathInContainer": str, "CgroupPermissions": str}],
+        "DeviceCgroupRules": STRS,
+        "DeviceRequests": [{"Driver": str, "Count": int, "DeviceIDs": STRS, "Capabilities": [STRS]}],
+        "Ulimits": [{"Name": str, "Soft": int, "Hard": int}],
+    },
+    "NetworkSettings": {"Networks": MapOf(dict)},
+    "Mounts": [
+        {"Type": str, "Source": str, "Destination": str, "RW": bool, "Propagation": str, "Mode": str, "Name": str}
+    ],
+}
+EXEC = {
+    "ID": str,
+    "Running": bool,
+    "Privileged": bool,
+    "ProcessConfig": {"entrypoint": str, "arguments": STRS, "user": str, "privileged": bool, "tty": bool},
+}
+IMAGE = {
+    "Id": str,
+    "RepoTags": STRS,
+    "RepoDigests": STRS,
+    "Created": str,
+    "Size": int,
+    "Config": {
+        "User": str,
+        "Env": STRS,
+        "Labels": MapOf(str),
+        "Healthcheck": HEALTHCHECK,
+        "ExposedPorts": MapOf(dict),
+        "Entrypoint": STRS,
+        "Cmd": STRS,
+    },
+    "RootFS": {"Layers": STRS},
+}
+HISTORY = [{"CreatedBy": str, "Created": int, "Size": int}]
+IMAGE_ROWS = [{"Id": str, "RepoTags": STRS}]
+NETWORKS = [{"Id": str, "Name": str, "Driver": str, "Scope": str, "Internal": bool, "Options": MapOf(str)}]
+
+_NAMES = {str: "a string", int: "a number", bool: "a boolean", dict: "an object", list: "a list"}
+MAX_PROBLEMS = 3
+
+
+def problems(value: Any, shape: Any, where: str = "") -> list[str]:
+    """Where `value` departs from `shape` (at most a few, each naming the field path)."""
+    found: list[str] = []
+    _check(value, shape, where, found)
+    return found
+
+
+def first_problem(endpoint: str, value: Any, shape: Any) -> str:
+    """'' when the answer has the expected shape, else `GET endpoint: field: expected ..., got ...`."""
+    found = problems(value, shape)
+    if not found:
+        return ""
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return f"GET {endpoint}: unexpected answer: {found[0]}{more}"
+
+
+def _check(value: Any, shape: Any, where: str, found: list[str]) -> None:
+    if value is None or len(found) >= MAX_PROBLEMS:
+        return
+    if isinstance(shape, type):
+        ok = isinstance(value, shape) and not (shape is int and isinstance(value, bool))
+        if shape is int and isinstance(value, float) and value.is_integer():
+            ok = True
+        if not ok:
+            found.append(f"{where or 'the answer'}: expected {_NAMES[shape]}, got {_kind(value)}")
+        return
+    if isinstance(shape, list):
+        if not isinstance(value, list):
+            found.append(f"{where or 'the answer'}: expected a list, got {_kind(value)}")
+            return
+        for i, item in enumerate(value):
+            _check(item, shape[0], f"{where}[{i}]", found)
+            if len(found) >= MAX_PROBLEMS:
+                return
+        return
+    if not isinstance(value, dict):
+        found.append(f"{where or 'the answer'}: expected an object, got {_kind(value)}")
+        return
+    if isinstance(shape, MapOf):
+        for key, item in value.items():
+            _check(item, shape.item, f"{where}[{_key(key)}]", found)
+        return
+    assert isinstance(shape, Mapping)
+    for key, sub in shape.items():
+        if key in value:
+            _check(value[key], sub, f"{where}.{key}" if where else key, found)
+
+
+def _kind(value: Any) -> str:
+    return _NAMES.get(type(value), "a number" if isinstance(value, float) else type(value).__name__)
+
+
+def _key(key: str) -> str:
+    return repr(key[:40])
