@@ -235,17 +235,22 @@ _SCALAR_DECODERS: dict[type, Decoder] = {str: _str, int: _int, bool: _bool, floa
 _JSON_SCALARS = frozenset({str, int, bool, type(None)})  # exact types: a str enum is no JSON value
 
 
-def _any(value: Any) -> Any:
-    """Any JSON value, checked all the way down and passed through as it is."""
+MAX_ANY_DEPTH = 32  # daemon.json values and the like: real ones nest a few levels
+
+
+def _any(value: Any, depth: int = 0) -> Any:
+    """Any JSON value, checked all the way down (at most MAX_ANY_DEPTH levels) and passed through as it is."""
     cls = type(value)
     if cls in _JSON_SCALARS:
         return value
     if cls is float:
         return _float(value)
+    if depth >= MAX_ANY_DEPTH and isinstance(value, list | dict):
+        raise _Invalid(f"nested deeper than {MAX_ANY_DEPTH} levels")
     if isinstance(value, list):
         for i, item in enumerate(value):
             try:
-                _any(item)
+                _any(item, depth + 1)
             except _Invalid as exc:
                 raise exc.at(f"[{i}]") from None
         return value
@@ -254,7 +259,7 @@ def _any(value: Any) -> Any:
             if not isinstance(key, str):
                 raise _Invalid(f"object key {_show(key)} is not a str")
             try:
-                _any(item)
+                _any(item, depth + 1)
             except _Invalid as exc:
                 raise exc.at(f"[{_show(key)}]") from None
         return value

@@ -125,6 +125,8 @@ class Snapshot:
             return typing.cast(Snapshot, decode(cls, data))
         except (TypeError, ValueError, KeyError) as exc:
             raise SnapshotFormatError(f"malformed snapshot: {exc}") from exc
+        except RecursionError:
+            raise SnapshotFormatError("malformed snapshot: a value nested too deeply") from None
 
     def dumps(self) -> str:
         return json.dumps(self.to_json(), indent=1, sort_keys=False, ensure_ascii=True, allow_nan=False)
@@ -133,6 +135,8 @@ class Snapshot:
     def loads(cls, text: str) -> Snapshot:
         try:
             data = json.loads(text)
+        except RecursionError:
+            raise SnapshotFormatError("not a runbench snapshot: JSON nested too deeply") from None
         except ValueError as exc:
             raise SnapshotFormatError(f"not JSON: {exc}") from exc
         return cls.from_json(data)

@@ -355,7 +355,7 @@ def test_a_deep_path_is_shortened() -> None:
     with pytest.raises(DecodeError) as caught:
         decode(Mapping[str, Any], {"k": deep})
     assert caught.value.path.startswith("['k'][0][0]") and caught.value.path.endswith("[0][0]")
-    assert len(str(caught.value)) < 200 and "..." in caught.value.path
+    assert "nested deeper than 32 levels" in str(caught.value) and len(str(caught.value)) < 200
 
 
 def test_a_type_hint_the_codec_does_not_know_is_a_bug_not_bad_data() -> None:

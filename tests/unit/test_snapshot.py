@@ -363,3 +363,13 @@ def test_container_helpers() -> None:
     assert HEALTHCHECK.disabled is False
     assert Healthcheck(test=("NONE",)).disabled and Healthcheck(test=()).disabled
     assert image(id="sha256:" + "0123456789ab" + "f" * 52).short_id == "0123456789ab"
+
+
+@pytest.mark.parametrize("depth", [5_000, 100_000])
+def test_deeply_nested_json_is_a_format_error_not_a_crash(depth: int) -> None:
+    with pytest.raises(SnapshotFormatError, match="nested too deeply"):
+        Snapshot.loads("[" * depth + "]" * depth)
+    data = _valid()
+    data["daemon_config"]["values"]["labels"] = [{"value": json.loads("[" * 900 + "]" * 900), "origin": "argv"}]
+    with pytest.raises(SnapshotFormatError):
+        Snapshot.loads(json.dumps(data))
