@@ -251,6 +251,9 @@ def scope_notes(snapshot: Snapshot) -> tuple[str, ...]:
     gone = [e for e in snapshot.errors if e.fact is Fact.CONTAINER_GONE]
     if gone:
         notes.append(f"{len(gone)} container(s) removed while the scan ran (not scanned)")
+    exited = [e for e in snapshot.errors if e.fact is Fact.CONTAINER_EXITED]
+    if exited:
+        notes.append(f"{len(exited)} container(s) stopped while the scan ran (judged as stopped)")
     return tuple(notes)
 
 

@@ -26,7 +26,7 @@ from runbench.collect.api import (
     parse_host,
 )
 from runbench.collect.host import DaemonJson, daemon_facts, files_facts, host_facts
-from runbench.collect.proc import ProcessTable, container_processes
+from runbench.collect.proc import ProcessTable, attach_processes
 from runbench.secrets import SecretScanner
 from runbench.snapshot import (
     CollectionError,
@@ -330,19 +330,25 @@ def _collect(
         report("host", 0, 1)
         table = ProcessTable.read(cmdline_of=frozenset({"dockerd", "containerd"}))
         daemon, daemon_why, daemon_json = daemon_facts(table, docker_host)
-        host = host_facts(engine.hostname, docker_host, daemon is not None)
+        host = host_facts(engine.hostname, docker_host, daemon is not None and daemon.verified is True)
         if not host.local:
             daemon, daemon_why, daemon_json = None, host.local_reason, DaemonJson()
             errors.append(CollectionError(Fact.HOST, "", host.local_reason))
-        containers = [_with_processes(c, table, host, errors) for c in containers]
+        attached = [attach_processes(c, table, host, daemon) for c in containers]
+        containers = [c for c, _ in attached]
+        errors.extend(e for _, e in attached if e is not None)
         report("host", 1, 1)
     else:
         errors.append(CollectionError(Fact.HOST, "", daemon_why))
     if daemon is None:
         errors.append(CollectionError(Fact.DAEMON, "", daemon_why))
+    elif daemon.verified is not True:
+        errors.append(CollectionError(Fact.DAEMON, "", daemon.verified_by or daemon_why))
+    trusted = daemon is not None and daemon.verified is True
     config = daemonconfig.build(
-        argv=daemon.argv if daemon is not None else None,
-        argv_why=daemon_why,
+        # the argv (and the daemon.json it names) of a process not proven to serve the socket is not trusted
+        argv=daemon.argv if daemon is not None and trusted else None,
+        argv_why=daemon_why if daemon is None else (daemon.verified_by or daemon_why),
         daemon_json=daemon_json.text,
         daemon_json_path=daemon_json.path,
         daemon_json_why=daemon_json.why,
@@ -385,21 +391,6 @@ def _collect(
         duration_s=round(time.monotonic() - started, 3),
         errors=tuple(sorted(errors, key=lambda e: e.sort_key)),
     )
-
-
-def _with_processes(
-    c: ContainerFacts, table: ProcessTable, host: HostFacts, errors: list[CollectionError]
-) -> ContainerFacts:
-    if not c.running:
-        return replace(c, processes=())
-    if not host.local:
-        errors.append(CollectionError(Fact.PROCESSES, c.id, host.local_reason))
-        return c
-    procs, why = container_processes(table, c.pid, c.id, c.pid_mode == "host")
-    if procs is None:
-        errors.append(CollectionError(Fact.PROCESSES, c.id, why))
-        return c
-    return replace(c, processes=procs)
 
 
 def _str(value: Any) -> str:

@@ -1,5 +1,5 @@
-"""Facts read on the host itself: which dockerd serves our socket, its flags and daemon.json, and the files
-the file checks declare."""
+"""Facts read on the host itself: which dockerd serves our socket (proven, not guessed), its flags and
+daemon.json, and the files the file checks declare. Every file is read through runbench.hostfs."""
 
 from __future__ import annotations
 
@@ -9,33 +9,32 @@ import platform
 import pwd
 import socket
 import stat
-from collections.abc import Iterable
+import struct
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
-import psutil
-
+from runbench import daemonconfig
 from runbench.collect.proc import ProcessTable
+from runbench.hostfs import MIB, HostFile, read_host_file
 from runbench.semantics import DEFAULT_DAEMON_JSON, DEFAULT_DOCKER_SOCKET, unix_socket_path
 from runbench.snapshot import DaemonFacts, FileFacts, FileType, HostFacts
 
 DEFAULT_SOCKET = DEFAULT_DOCKER_SOCKET
+PROC = "/proc"
+OS_RELEASE_CAP = 64 * 1024
+NET_UNIX_CAP = 64 * MIB  # ~150 bytes a socket: hundreds of thousands of sockets
+_SO_ACCEPTCON = 0x10000  # /proc/net/unix Flags of a listening socket
+_SS_UNCONNECTED = "01"  # /proc/net/unix St of a listening socket
+
+PeerPid = Callable[[str], "int | None"]
 
 
-def _real(path: str) -> str:
-    try:
-        return os.path.realpath(path)
-    except OSError:
-        return path
-
-
-def _os_name() -> str:
-    try:
-        for line in Path("/etc/os-release").read_text(encoding="utf-8", errors="replace").splitlines():
-            if line.startswith("PRETTY_NAME="):
-                return line.split("=", 1)[1].strip().strip('"')
-    except OSError:
-        pass
+def _os_name(path: str = "/etc/os-release") -> str:
+    # /etc/os-release is usually a symlink to ../usr/lib/os-release
+    release = read_host_file(path, max_bytes=OS_RELEASE_CAP, within="/usr/lib")
+    for line in (release.text or "").splitlines():
+        if line.startswith("PRETTY_NAME="):
+            return line.split("=", 1)[1].strip().strip('"')[:200]
     return platform.system()
 
 
@@ -50,33 +49,271 @@ def _flag_values(argv: tuple[str, ...], *names: str) -> list[str]:
     return out
 
 
-def _serves(pid: int, sock: str) -> bool | None:
-    """Whether process `pid` listens on unix socket `sock`; None when its sockets cannot be read."""
+def _real(path: str) -> str:
     try:
-        conns = psutil.Process(pid).net_connections(kind="unix")
-    except (psutil.Error, OSError):
+        return os.path.realpath(path)
+    except (OSError, ValueError):
+        return path
+
+
+# --- which dockerd serves the socket ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonIdentity:
+    """The dockerd serving the engine's socket: `pid` (None when there is none to name), how it was chosen,
+    and whether that is proven (`verified_by` says by what, or why it cannot be)."""
+
+    pid: int | None
+    why: str
+    verified: bool = False
+    verified_by: str = ""
+
+
+def listener_pid(sock: str, timeout: float = 2.0) -> int | None:
+    """The process the kernel names as the listener of unix socket `sock` (SO_PEERCRED of a connection to it:
+    the process that called listen(), as seen from this PID namespace); None when it cannot be told."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(timeout)
+            conn.connect(sock)
+            raw = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except (OSError, ValueError):
         return None
+    pid = struct.unpack("3i", raw)[0]
+    return pid if pid > 0 else None
+
+
+def unix_listeners(sock: str, proc: str = PROC) -> tuple[frozenset[int] | None, str]:
+    """Inodes of the listening unix sockets bound at `sock` (or at a path resolving to the same file), from
+    `proc`/net/unix; None and why when the table cannot be read. Abstract names (`@...`) are not paths; a
+    deleted socket keeps its name in the table, so more than one inode can claim a path."""
+    table = read_host_file(f"{proc}/net/unix", max_bytes=NET_UNIX_CAP, errors="surrogateescape")
+    if table.text is None:
+        return None, f"cannot read {proc}/net/unix: {table.why}"
+    names = {sock, os.path.normpath(sock), _real(sock)}
+    bases = {os.path.basename(n) for n in names}
     target = _real(sock)
-    return any(isinstance(c.laddr, str) and c.laddr and _real(c.laddr) == target for c in conns)
+    inodes: set[int] = set()
+    for line in table.text.split("\n")[1:]:
+        fields = line.split(None, 7)
+        if len(fields) < 8 or fields[5] != _SS_UNCONNECTED or fields[7].startswith("@"):
+            continue
+        try:
+            flags, inode = int(fields[3], 16), int(fields[6])
+        except ValueError:
+            continue
+        path = fields[7]
+        if not flags & _SO_ACCEPTCON or inode <= 0 or os.path.basename(path) not in bases:
+            continue
+        if path in names or _real(path) == target:
+            inodes.add(inode)
+    return frozenset(inodes), ""
 
 
-def find_dockerd(table: ProcessTable, docker_host: str) -> tuple[int | None, str]:
-    """The dockerd serving `docker_host`, and how it was chosen (or why none was)."""
-    candidates = sorted(pid for pid, p in table.procs.items() if p.name == "dockerd" or p.exe == "dockerd")
-    if not candidates:
-        return None, "no dockerd process is visible on this host"
-    sock = unix_socket_path(docker_host)
+def held_sockets(pid: int, inodes: frozenset[int], proc: str = PROC) -> tuple[dict[int, int] | None, str]:
+    """Which of `inodes` process `pid` holds open: inode -> fd number; None and why when its fds are
+    unreadable (another user's process, runbench not root)."""
+    fd_dir = f"{proc}/{pid}/fd"
+    try:
+        fds = os.listdir(fd_dir)
+    except FileNotFoundError:
+        return {}, ""  # exited: it holds nothing
+    except OSError as exc:
+        return None, f"cannot read the open files of pid {pid}: {exc.strerror or exc}"
+    held: dict[int, int] = {}
+    for fd in fds:
+        try:
+            link = os.readlink(f"{fd_dir}/{fd}")
+        except OSError:
+            continue  # closed meanwhile
+        if link.startswith("socket:[") and link.endswith("]"):
+            try:
+                inode = int(link[8:-1])
+            except ValueError:
+                continue
+            if inode in inodes and fd.isdigit():
+                held.setdefault(inode, int(fd))
+    return held, ""
+
+
+def _tcp_endpoint(docker_host: str) -> tuple[set[bytes], int] | None:
+    """The loopback addresses (packed) and port of a tcp:// DOCKER_HOST on this host, None for any other."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(docker_host)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme != "tcp" or port is None:
+        return None
+    host = (parts.hostname or "").lower()
+    if host == "localhost":
+        return {socket.inet_pton(socket.AF_INET, "127.0.0.1"), socket.inet_pton(socket.AF_INET6, "::1")}, port
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            packed = socket.inet_pton(family, host)
+        except OSError:
+            continue
+        if (len(packed) == 4 and packed[:1] == b"\x7f") or packed == socket.inet_pton(socket.AF_INET6, "::1"):
+            return {packed}, port
+    return None
+
+
+def _proc_net_address(text: str) -> bytes:
+    """A /proc/net/tcp{,6} address (32-bit words in host byte order) as packed network bytes."""
+    words = [int(text[i : i + 8], 16) for i in range(0, len(text), 8)]
+    return b"".join(struct.pack("=I", w) for w in words)
+
+
+def tcp_listeners(addresses: set[bytes], port: int, proc: str = PROC) -> tuple[frozenset[int] | None, str]:
+    """Inodes of the TCP sockets listening on `port` at one of `addresses` or a wildcard address."""
+    wildcards = {bytes(4), bytes(16)}
+    inodes: set[int] = set()
+    for name in ("tcp", "tcp6"):
+        table = read_host_file(f"{proc}/net/{name}", max_bytes=NET_UNIX_CAP)
+        if table.text is None:
+            if table.missing and name == "tcp6":
+                continue  # no IPv6
+            return None, f"cannot read {proc}/net/{name}: {table.why}"
+        for line in table.text.split("\n")[1:]:
+            fields = line.split()
+            if len(fields) < 10 or fields[3] != "0A":  # TCP_LISTEN
+                continue
+            addr, _, port_hex = fields[1].partition(":")
+            try:
+                if int(port_hex, 16) != port:
+                    continue
+                packed, inode = _proc_net_address(addr), int(fields[9])
+            except ValueError:
+                continue
+            v4_mapped = packed[:12] == b"\0" * 10 + b"\xff\xff" and packed[12:] in addresses
+            if inode > 0 and (packed in addresses or packed in wildcards or v4_mapped):
+                inodes.add(inode)
+    return frozenset(inodes), ""
+
+
+def _name_of(table: ProcessTable, pid: int) -> str:
+    proc = table.procs.get(pid)
+    return f"pid {pid} ({proc.name})" if proc is not None and proc.name else f"pid {pid}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Proof:
+    pid: int | None  # the proven server, when proven
+    text: str  # the proof, or why there is none
+    suspects: tuple[int, ...] | None = None  # unproven: the candidates not ruled out (None: no evidence at all)
+
+
+def _prove(
+    table: ProcessTable,
+    candidates: list[int],
+    where: str,
+    listeners: tuple[frozenset[int] | None, str],
+    peer: int | None,
+    proc: str,
+) -> _Proof:
+    """Which candidate holds the listening socket of `where` (its inodes in `listeners`, or why they are not
+    known). `peer` is the listener the kernel names when it is not a dockerd: with socket activation it is
+    systemd, which passed the socket on, so only the sockets it holds count."""
+    inodes, why = listeners
+    listener = f"{_name_of(table, peer)} listens on {where}" if peer is not None else ""
+    if inodes is None:
+        return _Proof(None, why)
+    if not inodes:
+        return _Proof(None, f"no listening socket for {where} in {proc}/net" + (f"; {listener}" if listener else ""))
+    if peer is not None:
+        held, why = held_sockets(peer, inodes, proc)
+        if held is None:
+            return _Proof(None, f"{listener} but {why}")
+        if not held:
+            return _Proof(None, f"{listener} but holds none of the sockets {proc}/net lists for it")
+        inodes = frozenset(held)
+    holders: dict[int, tuple[int, int]] = {}  # pid -> (inode, fd)
+    unreadable: list[int] = []
+    reasons: list[str] = []
+    for pid in candidates:
+        held, why = held_sockets(pid, inodes, proc)
+        if held is None:
+            unreadable.append(pid)
+            reasons.append(why)
+        elif held:
+            holders[pid] = min(held.items())
+    suspects = (*holders, *unreadable)
+    if len(inodes) > 1:  # a stale daemon's socket keeps its name; a name with a newline forges a line
+        listed = ", ".join(str(i) for i in sorted(inodes))
+        return _Proof(None, f"{len(inodes)} listening sockets claim {where} in {proc}/net (inodes {listed})", suspects)
+    (inode,) = inodes
+    if len(holders) == 1:
+        ((pid, (_, fd)),) = holders.items()
+        text = f"dockerd pid {pid} holds the listening socket of {where} (socket:[{inode}] as fd {fd})"
+        return _Proof(pid, text + (f"; {listener} and passed it on (socket activation)" if listener else ""))
+    if holders:
+        pids = ", ".join(str(p) for p in holders)
+        return _Proof(None, f"dockerd pids {pids} all hold the listening socket of {where} (socket:[{inode}])", ())
+    if unreadable:
+        uids = sorted({str(u) for p in unreadable if (u := table.procs[p].uid) is not None})
+        whose = f" (uid {', '.join(uids)})" if uids else ""
+        return _Proof(None, f"{'; '.join(reasons)}{whose}: run runbench as root", suspects)
+    text = f"no visible dockerd holds the listening socket of {where} (socket:[{inode}])"
+    return _Proof(None, text + (f"; {listener}" if listener else ""), ())
+
+
+def _guess(table: ProcessTable, candidates: list[int], sock: str | None) -> tuple[int | None, str]:
+    """The likeliest dockerd when nothing proves which one serves: evidence only, never trusted."""
     if sock is not None:
         for pid in candidates:
-            if _serves(pid, sock):
-                return pid, f"dockerd pid {pid} listens on {sock}"
-        for pid in candidates:  # socket-activated or unreadable sockets: fall back to the -H flags
             hosts = _flag_values(table.cmdline.get(pid, ()), "-H", "--host")
-            if any(unix_socket_path(h) and _real(unix_socket_path(h) or "") == _real(sock) for h in hosts):
+            if any(_real(unix_socket_path(h) or "") == _real(sock) for h in hosts if unix_socket_path(h)):
                 return pid, f"dockerd pid {pid} has -H {sock}"
     if len(candidates) == 1:
         return candidates[0], f"the only dockerd on this host (pid {candidates[0]})"
-    return None, f"{len(candidates)} dockerd processes and none could be matched to {docker_host or DEFAULT_SOCKET}"
+    return None, f"{len(candidates)} dockerd processes and none could be matched to {sock or 'the engine'}"
+
+
+def find_dockerd(
+    table: ProcessTable, docker_host: str, *, proc: str = PROC, peer: PeerPid = listener_pid
+) -> DaemonIdentity:
+    """The dockerd serving `docker_host`, how it was chosen, and whether that is proven. Only evidence a local
+    user cannot forge verifies: the kernel naming the process as the listener of the unix socket
+    (SO_PEERCRED), or the process holding the listening socket's inode (`proc`/net/unix, /net/tcp), which
+    covers socket activation (systemd listens, dockerd holds the socket as fd 3). Without proof the likeliest
+    candidate is returned unverified, as evidence only; with proof that no visible dockerd serves, none is.
+    `peer` tells the listener of a unix socket (tests replace it)."""
+    candidates = sorted(pid for pid, p in table.procs.items() if p.name == "dockerd" or p.exe == "dockerd")
+    if not candidates:
+        return DaemonIdentity(None, "no dockerd process is visible on this host")
+    sock = unix_socket_path(docker_host)
+    listener: int | None = None
+    if sock is not None:
+        listener = peer(sock)
+        if listener is not None and listener in candidates:
+            text = f"the kernel names dockerd pid {listener} as the listener on {sock} (SO_PEERCRED)"
+            return DaemonIdentity(listener, text, True, text)
+        where, listeners = sock, unix_listeners(sock, proc)
+    else:
+        endpoint = _tcp_endpoint(docker_host)
+        if endpoint is None:
+            pid, how = _guess(table, candidates, None)
+            return DaemonIdentity(pid, how, False, f"the engine at {docker_host} is not on this host's loopback")
+        where, listeners = docker_host, tcp_listeners(*endpoint, proc)
+    proof = _prove(table, candidates, where, listeners, listener, proc)
+    if proof.pid is not None:
+        return DaemonIdentity(proof.pid, proof.text, True, proof.text)
+    if proof.suspects == ():  # proven: no visible dockerd serves it
+        return DaemonIdentity(None, proof.text, False, proof.text)
+    unverified = f"cannot verify which process serves {where}: {proof.text}"
+    if proof.suspects is None:  # no evidence either way: the old guess, as evidence only
+        pid, how = _guess(table, candidates, sock)
+    elif len(proof.suspects) == 1:
+        pid, how = proof.suspects[0], f"the only dockerd that may hold the socket of {where} (pid {proof.suspects[0]})"
+    else:  # several remain and nothing but their (forgeable) argv tells them apart: name none
+        pid, how = None, unverified
+    return DaemonIdentity(pid, how, False, unverified)
+
+
+# --- the daemon's facts and daemon.json ------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,30 +323,41 @@ class DaemonJson:
     path: str = ""
     text: str | None = None
     why: str = ""
+    link: str = ""  # the path is a symlink: its target (followed only inside the expected directory)
+    owner_note: str = ""  # owned by a user other than root or the daemon's own ("" when not)
 
 
-def daemon_facts(table: ProcessTable, docker_host: str) -> tuple[DaemonFacts | None, str, DaemonJson]:
-    """The dockerd serving `docker_host` (None and why when it cannot be told), and its daemon.json."""
-    pid, why = find_dockerd(table, docker_host)
-    if pid is None:
-        return None, why, DaemonJson()
+def daemon_facts(
+    table: ProcessTable, docker_host: str, *, proc: str = PROC, peer: PeerPid = listener_pid
+) -> tuple[DaemonFacts | None, str, DaemonJson]:
+    """The dockerd serving `docker_host` (None and why when there is none to name) and its daemon.json.
+
+    An unverified dockerd is reported as evidence, but its --config-file is not read and its argv must not
+    be taken for the daemon's configuration: anyone can start a process named dockerd with any argv."""
+    ident = find_dockerd(table, docker_host, proc=proc, peer=peer)
+    if ident.pid is None:
+        return None, ident.why, DaemonJson()
+    pid = ident.pid
     argv = table.cmdline.get(pid, ())
-    proc = table.procs.get(pid)
-    uid = proc.uid if proc else None
-    config_flag = _flag_values(argv, "--config-file")
-    if config_flag:
-        config_path = config_flag[-1]
-    elif uid not in (0, None):
-        home = _home_of(uid)
-        config_path = os.path.join(home, ".config/docker/daemon.json") if home else ""
-    else:
-        config_path = DEFAULT_DAEMON_JSON
-    config = read_daemon_json(config_path, named=bool(config_flag)) if config_path else DaemonJson()
+    found = table.procs.get(pid)
+    uid = found.uid if found else None
+    sock = unix_socket_path(docker_host)
+    if not ident.verified:
+        facts = DaemonFacts(
+            pid=pid,
+            uid=uid,
+            argv=argv,
+            sockets=(sock,) if sock else (),
+            verified=False,
+            verified_by=ident.verified_by,
+        )
+        return facts, ident.why, DaemonJson(why=f"not read: {ident.verified_by}")
+    config = _read_config(argv, pid, uid, proc)
     hosts = _flag_values(argv, "-H", "--host")
     sockets = {unix_socket_path(h) for h in hosts}
     listed = _json_hosts(config.text)
     sockets |= {unix_socket_path(h) for h in listed}
-    sockets.add(unix_socket_path(docker_host))
+    sockets.add(sock)
     if not hosts and not listed:
         sockets.add(DEFAULT_SOCKET)
     facts = DaemonFacts(
@@ -118,20 +366,111 @@ def daemon_facts(table: ProcessTable, docker_host: str) -> tuple[DaemonFacts | N
         argv=argv,
         config_file=config.path,
         sockets=tuple(sorted(s for s in sockets if s)),
+        verified=True,
+        verified_by=ident.verified_by,
+        config_file_owner_note=config.owner_note or None,
+        config_file_link=config.link or None,
     )
-    return facts, why, config
+    return facts, ident.why, config
 
 
-def read_daemon_json(path: str, *, named: bool) -> DaemonJson:
-    """daemon.json's text; a missing file is no daemon.json unless --config-file named it."""
+def _read_config(argv: tuple[str, ...], pid: int, uid: int | None, proc: str) -> DaemonJson:
+    """The daemon.json a verified dockerd reads: --config-file, else the default for root or rootless."""
+    named = any(a == "--config-file" or a.startswith("--config-file=") for a in argv)
+    if named:
+        path = daemonconfig.config_file(argv)
+        if not os.path.isabs(path):
+            return DaemonJson(path, None, "--config-file names a relative path: not read")
+        within = os.path.dirname(path)
+    elif uid not in (0, None):
+        home = _home_of(uid)
+        if not home:
+            return DaemonJson()
+        within = os.path.join(home, ".config/docker")
+        path = os.path.join(within, "daemon.json")
+    else:
+        path, within = DEFAULT_DAEMON_JSON, os.path.dirname(DEFAULT_DAEMON_JSON)
+    return read_daemon_json(path, named=named, within=within, daemon_uid=uid, daemon_pid=pid, proc=proc)
+
+
+def read_daemon_json(
+    path: str,
+    *,
+    named: bool,
+    within: str | None = None,
+    daemon_uid: int | None = 0,
+    daemon_pid: int | None = None,
+    proc: str = PROC,
+) -> DaemonJson:
+    """daemon.json's text; a missing file is no daemon.json unless --config-file named it. A symlink is
+    followed only inside `within`; for a daemon not running as root, a file its user could not read is not
+    read either (runbench, as root, could read what the daemon cannot)."""
+    found = read_host_file(path, within=within)
+    if found.missing:
+        return DaemonJson(path, None, f"--config-file names a missing file ({found.why})") if named else DaemonJson()
+    if found.text is None:
+        return DaemonJson(path, None, found.why, link=found.link)
+    if daemon_uid not in (0, None) and not _could_read(found, daemon_uid, daemon_pid, proc):
+        why = f"not read: the daemon's user (uid {daemon_uid}) cannot read it, so it is not the daemon's"
+        return DaemonJson(path, None, why, link=found.link)
+    return DaemonJson(path, found.text, "", link=found.link, owner_note=_owner_note(found, daemon_uid))
+
+
+def _owner_note(found: HostFile, daemon_uid: int | None) -> str:
+    owner = found.uid
+    if owner is None or daemon_uid is None or owner in (0, daemon_uid):
+        return ""
+    who = f"uid {owner}" + (f" ({name})" if (name := _user_name(owner)) else "")
+    if daemon_uid == 0:
+        return f"{found.path} is owned by {who}, not root: that user can reconfigure a daemon running as root"
+    return f"{found.path} is owned by {who}, neither root nor the daemon's user (uid {daemon_uid})"
+
+
+def _credentials(uid: int, pid: int | None, proc: str) -> tuple[int, set[int]]:
+    """The filesystem uid and the groups a process checks file access with (from its status when readable,
+    else the user's entry in the group database)."""
+    if pid is not None:
+        status = read_host_file(f"{proc}/{pid}/status", max_bytes=64 * 1024)
+        fields = dict(line.split(":", 1) for line in (status.text or "").splitlines() if ":" in line)
+        try:
+            fsuid = int(fields["Uid"].split()[3])
+            groups = {int(fields["Gid"].split()[3]), *(int(g) for g in fields.get("Groups", "").split())}
+            return fsuid, groups
+        except (KeyError, IndexError, ValueError):
+            pass
     try:
-        return DaemonJson(path, Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return DaemonJson(path, None, "--config-file names a missing file") if named else DaemonJson()
-    except OSError as exc:
-        return DaemonJson(path, None, f"cannot read: {exc.strerror or exc}")
-    except UnicodeDecodeError:
-        return DaemonJson(path, None, "not UTF-8 text")
+        entry = pwd.getpwuid(uid)
+        return uid, set(os.getgrouplist(entry.pw_name, entry.pw_gid))
+    except (KeyError, OSError):
+        return uid, set()
+
+
+def _could_read(found: HostFile, uid: int, pid: int | None, proc: str) -> bool:
+    """Whether user `uid` could read `found`: read permission on it, search permission on every directory
+    above its real path (mode bits; ACLs are not read)."""
+    fsuid, groups = _credentials(uid, pid, proc)
+
+    def allows(owner: int | None, group: int | None, mode: int, bit: int) -> bool:
+        if owner == fsuid:
+            return bool(mode & (bit << 6))
+        if group in groups:
+            return bool(mode & (bit << 3))
+        return bool(mode & bit)
+
+    if found.mode is None or not allows(found.uid, found.gid, found.mode, 4):
+        return False
+    directory = os.path.dirname(found.followed or _real(found.path))
+    while True:
+        try:
+            st = os.stat(directory)
+        except OSError:
+            return False
+        if not allows(st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode), 1):
+            return False
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return True
+        directory = parent
 
 
 def _json_hosts(text: str | None) -> list[str]:
@@ -141,7 +480,7 @@ def _json_hosts(text: str | None) -> list[str]:
         return []
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
     hosts = data.get("hosts") if isinstance(data, dict) else None
     return [str(h) for h in hosts] if isinstance(hosts, list) else []
@@ -152,6 +491,9 @@ def _home_of(uid: int) -> str:
         return pwd.getpwuid(uid).pw_dir
     except KeyError:
         return ""
+
+
+# --- the host ---------------------------------------------------------------------------------------
 
 
 def host_facts(engine_hostname: str, docker_host: str, dockerd_visible: bool) -> HostFacts:

@@ -1,11 +1,18 @@
-"""Turn Engine API JSON into typed facts. Pure: no I/O, so recorded API answers test it."""
+"""Turn Engine API JSON into typed facts. Pure: no I/O, so recorded API answers test it.
+
+Every free-text field from the host is redacted here, before it enters a fact (runbench.secrets): healthcheck
+tests, commands and entrypoints, history steps, labels, network options, exec entrypoints. Whatever compares
+such a field with something else (the health probe recognition in `probe_of`/`exec_facts`) compares the raw
+answer, before redaction.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from runbench.secrets import SecretScanner, looks_secret_name, stub
+from runbench.secrets import SecretScanner, redact, redact_argv, redact_label
 from runbench.snapshot import (
     ContainerFacts,
     DeviceMapping,
@@ -48,12 +55,14 @@ def _labels(value: Any) -> dict[str, str]:
     return {str(k): _s(v) for k, v in _d(value).items()}
 
 
-def _redacted_labels(value: Any) -> dict[str, str]:
-    """Labels, with the value of a secret-named key (…password, …token) replaced by its redacted stub."""
-    return {k: stub(v) if v and looks_secret_name(k) else v for k, v in _labels(value).items()}
+def _redacted_labels(value: Any, scanner: SecretScanner | None = None) -> dict[str, str]:
+    """Labels (or options), each value stubbed under a secret-looking key (…password, …token) and otherwise
+    redacted like any free text (a URL with a password, `TOKEN=…` inside, a token a detect-secrets plugin flags)."""
+    return {k: redact_label(k, v, scanner) for k, v in _labels(value).items()}
 
 
-def healthcheck(value: Any) -> Healthcheck | None:
+def _health(value: Any) -> Healthcheck | None:
+    """The healthcheck as the engine answered it, unredacted: only for comparing with exec sessions."""
     hc = _d(value)
     if not hc:
         return None
@@ -63,6 +72,19 @@ def healthcheck(value: Any) -> Healthcheck | None:
         timeout_ns=_i(hc.get("Timeout")),
         retries=_i(hc.get("Retries")),
     )
+
+
+def healthcheck(value: Any, scanner: SecretScanner | None = None) -> Healthcheck | None:
+    """The healthcheck as a fact: its test redacted (`CMD-SHELL PGPASSWORD=hu…(14 chars) pg_isready`)."""
+    hc = _health(value)
+    if hc is None or not hc.test:
+        return hc
+    kind, rest = hc.test[0], hc.test[1:]
+    if kind in ("CMD", "CMD-SHELL", "NONE"):
+        test = (kind, *redact_argv(rest, scanner))
+    else:
+        test = redact_argv(hc.test, scanner)
+    return replace(hc, test=test)
 
 
 def container_facts(data: JSON, execs: tuple[ExecFacts, ...], scanner: SecretScanner) -> ContainerFacts:
@@ -115,7 +137,7 @@ def container_facts(data: JSON, execs: tuple[ExecFacts, ...], scanner: SecretSca
         state=_s(state.get("Status")) or "unknown",
         created=_s(data.get("Created")),
         pid=_i(state.get("Pid")),
-        labels=_redacted_labels(config.get("Labels")),
+        labels=_redacted_labels(config.get("Labels"), scanner),
         user=_s(config.get("User")),
         env=scanner.scan_env(_strs(config.get("Env"))),
         privileged=bool(host.get("Privileged")),
@@ -149,7 +171,7 @@ def container_facts(data: JSON, execs: tuple[ExecFacts, ...], scanner: SecretSca
         device_cgroup_rules=_strs(host.get("DeviceCgroupRules")),
         device_requests=requests,
         ulimits=ulimits,
-        healthcheck=healthcheck(config.get("Healthcheck")),
+        healthcheck=healthcheck(config.get("Healthcheck"), scanner),
         health_status=_s(health.get("Status")),
         execs=execs,
     )
@@ -171,13 +193,14 @@ def health_argv(hc: Healthcheck | None, shell: tuple[str, ...] = ()) -> tuple[st
 def probe_of(inspect: JSON) -> tuple[tuple[str, ...], str] | None:
     """(argv, user) of the container's healthcheck probe execs, or None without a healthcheck."""
     config = _d(inspect.get("Config"))
-    argv = health_argv(healthcheck(config.get("Healthcheck")), _strs(config.get("Shell")))
+    argv = health_argv(_health(config.get("Healthcheck")), _strs(config.get("Shell")))
     return None if argv is None else (argv, _s(config.get("User")))
 
 
 def exec_facts(data: JSON, probe: tuple[tuple[str, ...], str] | None = None) -> ExecFacts:
     """An exec session; `probe` (from probe_of) marks the engine's own healthcheck probe: same argv, same
-    user as the container (the engine runs probes as Config.User), not privileged, no tty."""
+    user as the container (the engine runs probes as Config.User), not privileged, no tty. The argv is compared
+    as the engine answered it; only argv[0], redacted, is kept."""
     proc = _d(data.get("ProcessConfig"))
     argv = (_s(proc.get("entrypoint")), *_strs(proc.get("arguments")))
     return ExecFacts(
@@ -185,7 +208,7 @@ def exec_facts(data: JSON, probe: tuple[tuple[str, ...], str] | None = None) -> 
         running=bool(data.get("Running")),
         privileged=bool(proc.get("privileged", data.get("Privileged"))),
         user=_s(proc.get("user")),
-        entrypoint=_s(proc.get("entrypoint")),
+        entrypoint=redact(argv[0]),
         healthcheck=probe is not None
         and argv == probe[0]
         and _s(proc.get("user")) == probe[1]
@@ -196,11 +219,13 @@ def exec_facts(data: JSON, probe: tuple[tuple[str, ...], str] | None = None) -> 
 
 def image_facts(data: JSON, history: list[Any] | None, scanner: SecretScanner) -> ImageFacts:
     config = _d(data.get("Config"))
+    entrypoint, cmd = _strs(config.get("Entrypoint")), _strs(config.get("Cmd"))
+    command = redact_argv((*entrypoint, *cmd), scanner)  # one argv: Cmd holds the entrypoint's arguments
     steps = None
     if history is not None:
         steps = tuple(
             HistoryStep(
-                created_by=scanner.redact_text(_s(h.get("CreatedBy"))),
+                created_by=scanner.redact(_s(h.get("CreatedBy"))),
                 created=_i(h.get("Created")),
                 size=_i(h.get("Size")),
                 empty_layer=_i(h.get("Size")) == 0,
@@ -215,11 +240,11 @@ def image_facts(data: JSON, history: list[Any] | None, scanner: SecretScanner) -
         size=_i(data.get("Size")),
         user=_s(config.get("User")),
         env=scanner.scan_env(_strs(config.get("Env"))),
-        labels=_redacted_labels(config.get("Labels")),
-        healthcheck=healthcheck(config.get("Healthcheck")),
+        labels=_redacted_labels(config.get("Labels"), scanner),
+        healthcheck=healthcheck(config.get("Healthcheck"), scanner),
         exposed_ports=tuple(sorted(_d(config.get("ExposedPorts")))),
-        entrypoint=tuple(scanner.redact_text(a) for a in _strs(config.get("Entrypoint"))),
-        cmd=tuple(scanner.redact_text(a) for a in _strs(config.get("Cmd"))),
+        entrypoint=command[: len(entrypoint)],
+        cmd=command[len(entrypoint) :],
         layers=len(_l(_d(data.get("RootFS")).get("Layers"))),
         history=steps,
     )
@@ -232,7 +257,7 @@ def network_facts(data: JSON) -> NetworkFacts:
         driver=_s(data.get("Driver")),
         scope=_s(data.get("Scope")),
         internal=bool(data.get("Internal")),
-        options=_labels(data.get("Options")),
+        options=_redacted_labels(data.get("Options")),
     )
 
 

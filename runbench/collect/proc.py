@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import psutil
 
-from runbench.snapshot import ProcessFacts
+from runbench.hostfs import read_host_file
+from runbench.snapshot import CollectionError, ContainerFacts, DaemonFacts, Fact, HostFacts, ProcessFacts
+
+CGROUP_CAP = 256 * 1024
 
 
 @dataclass(slots=True)
@@ -75,13 +78,10 @@ class ProcessTable:
         return sorted(self._by_ns.get(target, ()))
 
 
-def cgroup_mentions(pid: int, container_id: str) -> bool | None:
+def cgroup_mentions(pid: int, container_id: str, proc: str = "/proc") -> bool | None:
     """Whether /proc/<pid>/cgroup names the container (True/False), None when unreadable."""
-    try:
-        with open(f"/proc/{pid}/cgroup", encoding="utf-8", errors="replace") as fh:
-            return container_id in fh.read()
-    except OSError:
-        return None
+    found = read_host_file(f"{proc}/{pid}/cgroup", max_bytes=CGROUP_CAP, errors="replace")
+    return None if found.text is None else container_id in found.text
 
 
 def container_processes(
@@ -102,3 +102,43 @@ def container_processes(
     if members is None:
         members = table.descendants(pid)
     return tuple(table.procs[p] for p in members if p in table.procs), ""
+
+
+def attach_processes(
+    c: ContainerFacts, table: ProcessTable, host: HostFacts, daemon: DaemonFacts | None
+) -> tuple[ContainerFacts, CollectionError | None]:
+    """`c` with its processes from the host's /proc, and what could not be read (or None).
+
+    A running container whose State.Pid is gone from /proc, on a local engine whose proven dockerd is
+    visible here, stopped during the scan: it is reported as stopped (state "exited", no processes, so its
+    process checks skip as for any stopped container) with a Fact.CONTAINER_EXITED record, not an error.
+    Without that proof the pid may simply live in a /proc this host cannot see, and that is an error."""
+    if not c.running:
+        return replace(c, processes=()), None
+    if not host.local:
+        return c, CollectionError(Fact.PROCESSES, c.id, host.local_reason)
+    procs, why = container_processes(table, c.pid, c.id, c.pid_mode == "host")
+    if procs is not None:
+        return replace(c, processes=procs), None
+    if c.pid > 0 and c.pid not in table.procs and daemon is not None and daemon.pid in table.procs:
+        if _engine_visible(table, daemon):
+            gone = f"{c.name} exited during the scan (State.Pid {c.pid} is no longer in /proc)"
+            return replace(c, state="exited", processes=()), CollectionError(Fact.CONTAINER_EXITED, c.id, gone)
+        maybe = f"State.Pid {c.pid} is not in /proc: the container may have exited during the scan, but"
+        if daemon.verified is not True:
+            why = f"{maybe} the dockerd visible here is not proven to be the engine's ({daemon.verified_by or '?'})"
+        else:
+            why = f"{maybe} the engine's dockerd runs in another PID namespace, whose pids are not this /proc's"
+    return c, CollectionError(Fact.PROCESSES, c.id, why)
+
+
+def _engine_visible(table: ProcessTable, daemon: DaemonFacts) -> bool:
+    """Whether the engine's pids are this /proc's: the dockerd proven to serve it is here, in our PID
+    namespace (a dockerd in another one, e.g. under rootlesskit --pidns, reports pids of its own)."""
+    if daemon.verified is not True or daemon.pid is None or daemon.pid not in table.procs:
+        return False
+    try:
+        ours = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return False
+    return table.pidns(daemon.pid) == ours

@@ -27,6 +27,7 @@ class Fact(StrEnum):
     IMAGES = "images"  # the list of local images (tags -> ids)
     CONTAINER = "container"  # one container's inspect
     CONTAINER_GONE = "container.gone"  # removed between listing and inspection: churn, not a failure
+    CONTAINER_EXITED = "container.exited"  # stopped after its inspect: judged as a stopped container, churn
     EXEC = "exec"  # a container's exec sessions
     PROCESSES = "processes"  # a running container's processes in the host's /proc
     IMAGE = "image"  # one image's inspect
