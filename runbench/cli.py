@@ -16,20 +16,19 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from runbench import __version__
 from runbench.catalog import Catalog, UnknownCheckError, load_catalog
+from runbench.hostfs import UserFileError, read_user_file
 from runbench.model import BENCHMARK, Report, Severity
 from runbench.output import (
     REPORT_MODE,
     SNAPSHOT_CAP,
     SNAPSHOT_MODE,
     OutputError,
-    ReadError,
     WriteFailures,
     check_target,
-    read_bounded,
     read_stdin_bounded,
     silence_stdout,
     write_atomic,
@@ -74,6 +73,13 @@ class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: object, **kwargs: object) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def error(self, message: str) -> NoReturn:
+        """argparse's usage error, with the user's own arguments made inert (they may hold control characters)."""
+        from runbench.textsafe import inert
+
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {inert(message, 2000)}\n")
 
 
 class _TopParser(_Parser):
@@ -301,8 +307,8 @@ def _outputs(args: argparse.Namespace) -> list[Output]:
         seen[where] = flag
 
     for path in args.output:
-        once(path, "-o")
         if path == "-":
+            once(path, "-o")
             outs.append(Output("-", OutputFormat(args.format)))
             continue
         fmt = OutputFormat.for_path(path)
@@ -310,13 +316,14 @@ def _outputs(args: argparse.Namespace) -> list[Output]:
             known = ", ".join(OutputFormat.known_extensions())
             raise UsageError(f"cannot tell the report format of {path!r}: known extensions are {known}")
         check_target(path)
+        once(path, "-o")
         outs.append(Output(path, fmt))
     snapshot = getattr(args, "snapshot", None) if args.command == "scan" else None
     if snapshot is not None:
         if snapshot == "-":
             raise UsageError("--snapshot - would mix the snapshot with the report on stdout: give a file name")
-        once(snapshot, "--snapshot")
         check_target(snapshot)
+        once(snapshot, "--snapshot")
     return outs
 
 
@@ -426,13 +433,13 @@ def run(args: argparse.Namespace) -> int:
         from runbench.render import catalog as cat
 
         render = {"table": cat.as_table, "json": cat.as_json, "markdown": cat.as_markdown}[args.format]
-        sys.stdout.write(render(catalog.metas()))
+        _write(render(catalog.metas()), "-")
         return EXIT_OK
     if args.command == "explain":
         from runbench.render.catalog import explain
 
         ids = catalog.resolve(args.id)
-        sys.stdout.write("\n".join(explain(catalog[i].meta) for i in ids))
+        _write("\n".join(explain(catalog[i].meta) for i in ids), "-")
         return EXIT_OK
     if args.command == "collect":
         check_target(args.output)  # a snapshot that cannot be written is exit 2 before the engine is asked
@@ -483,10 +490,13 @@ class IncompleteRun(Exception):
 def _load_snapshot(path: str) -> Snapshot:
     """The snapshot in the file `path` (or stdin, "-"): a regular file of at most SNAPSHOT_CAP bytes (a FIFO
     or a device is refused at once), UTF-8, a valid snapshot with a finite duration; else a UsageError."""
+    if "\x00" in path:
+        raise UsageError(f"cannot read snapshot {path}: a file name cannot hold a NUL character")
     try:
-        data = read_stdin_bounded(SNAPSHOT_CAP) if path == "-" else read_bounded(path, SNAPSHOT_CAP)
-    except ReadError as exc:
-        raise UsageError(f"cannot read snapshot {'stdin' if path == '-' else path}: {exc.reason}") from None
+        data = read_stdin_bounded(SNAPSHOT_CAP) if path == "-" else read_user_file(path, SNAPSHOT_CAP)
+    except UserFileError as exc:
+        hint = " (a pipe: give - to read stdin)" if exc.reason == "is a FIFO" else ""
+        raise UsageError(f"cannot read snapshot {exc.path}: {exc.reason}{hint}") from None
     try:
         text = data if isinstance(data, str) else data.decode("utf-8")
     except UnicodeDecodeError:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from runbench import secrets
 from runbench.secrets import looks_secret_name, stub
 from runbench.semantics import (
     DAEMON_OPTIONS,
@@ -48,39 +49,16 @@ class _Entry:
 
 # --- redaction ------------------------------------------------------------------------------------
 
-_URL_AUTHORITY = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<authority>[^/?#\s]*)")
-# `user:password@host[:port]` without a scheme, as proxy settings are sometimes written.
-_BARE_USERINFO = re.compile(
-    r"(?P<user>[^\s:/@]+):(?P<password>\S+)@(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?P<rest>(:\d+)?/?)"
-)
-
-
-def _mask_authority(m: re.Match[str]) -> str:
-    userinfo, at, host = m["authority"].rpartition("@")
-    if not at or ":" not in userinfo:
-        return m.group(0)
-    return f"{m['scheme']}{userinfo.split(':', 1)[0]}:***@{host}"
-
 
 def mask_userinfo(text: str) -> str:
     """URLs keep their user name and lose their password: `https://bob:pw@mirror` -> `https://bob:***@mirror`."""
-    if "://" in text:
-        return _URL_AUTHORITY.sub(_mask_authority, text)
-    bare = _BARE_USERINFO.fullmatch(text)
-    return f"{bare['user']}:***@{bare['host']}{bare['rest']}" if bare else text
+    return secrets.mask_userinfo(text)
 
 
 def _redact_text(text: str, secret: bool) -> str:
-    """A string as it may enter the snapshot: a stub when its name says secret, else with URL passwords masked
-    and the value of a secret-named `name=value` (or `driver=name=value`) part stubbed."""
-    if secret:
-        return stub(text)
-    text = mask_userinfo(text)
-    parts = text.split("=")
-    for i in range(1, len(parts)):
-        if looks_secret_name(parts[i - 1]):
-            return "=".join(parts[:i]) + "=" + stub("=".join(parts[i:]))
-    return text
+    """A string as it may enter the snapshot: a stub when its name says secret, else through the redaction rules
+    for every free-text field (runbench.secrets.redact: URL passwords, `token=...` parts, `--password v` ...)."""
+    return stub(text) if secret else secrets.redact(text)
 
 
 def redact(value: Any, secret: bool = False) -> Any:

@@ -220,7 +220,12 @@ def read_host_file(
 def read_user_file(path: str, max_bytes: int = USER_FILE_CAP) -> bytes:
     """The bytes of a file the user named (symlinks followed); raises UserFileError for a FIFO, a device, a
     directory, a missing or unreadable file, or one over `max_bytes`."""
+    if "\0" in path:
+        raise UserFileError(path.replace("\0", "\\0"), "a file name cannot contain a NUL character")
     try:
+        before = os.stat(path)  # never open a device or FIFO: opening one can block or have effects
+        if not stat.S_ISREG(before.st_mode):
+            raise UserFileError(path, kind_of(before.st_mode))
         fd = os.open(path, _READ_FLAGS)
     except OSError as exc:
         raise UserFileError(path, _errtext(exc)) from None

@@ -9,8 +9,8 @@
   (0600); the umask can only narrow them.
 - `write_stdout(text)`: a closed pipe raises BrokenPipeError after pointing stdout at /dev/null (so Python
   does not complain again at exit); any other failure (ENOSPC on /dev/full) is an OutputError.
-- `read_bounded(path, cap)`: a user-given file read without hanging on a FIFO or a device and never more
-  than `cap` bytes.
+- `read_stdin_bounded(cap)`: stdin, never more than `cap` bytes (a file the user names is read with
+  runbench.hostfs.read_user_file: no FIFO, no device, capped).
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ import secrets
 import stat
 import sys
 
+from runbench.hostfs import USER_FILE_CAP, UserFileError, kind_of
+
 REPORT_MODE = 0o640
 SNAPSHOT_MODE = 0o600
-SNAPSHOT_CAP = 256 * 1024 * 1024  # bytes of a snapshot given to `runbench report`
+SNAPSHOT_CAP = USER_FILE_CAP  # bytes of a snapshot given to `runbench report` (256 MiB)
 STDOUT = "-"
 
 
@@ -39,16 +41,6 @@ class OutputError(Exception):
         super().__init__(f"{verb} {where}: {reason}")
 
 
-class ReadError(Exception):
-    """A user-given input file that cannot be read (exit code 2)."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        self.path = path
-        self.reason = reason
-        where = "stdin" if path == "-" else path
-        super().__init__(f"cannot read {where}: {reason}")
-
-
 class WriteFailures(Exception):
     """Some outputs could not be written; the others were. `outcome` states the policy verdict (exit code 2)."""
 
@@ -61,24 +53,14 @@ class WriteFailures(Exception):
         return "; ".join([self.outcome, *(str(f) for f in self.failures)])
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
 def check_target(path: str) -> None:
     """Raise OutputError unless a file can be written at `path` ("-" is stdout: always fine)."""
     if path == STDOUT:
         return
     if not path:
         raise OutputError(path, "an empty file name", checked=True)
+    if "\x00" in path:
+        raise OutputError(path, "a file name cannot hold a NUL character", checked=True)
     directory = os.path.dirname(os.path.abspath(path))
     try:
         st = os.lstat(path)
@@ -88,7 +70,7 @@ def check_target(path: str) -> None:
         raise OutputError(path, exc.strerror or str(exc), checked=True) from None
     else:
         if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
-            raise OutputError(path, f"it is {_kind(st.st_mode)}", checked=True)
+            raise OutputError(path, kind_of(st.st_mode), checked=True)
     try:
         dst = os.stat(directory)
     except FileNotFoundError:
@@ -169,51 +151,14 @@ def write_stdout(text: str) -> None:
         raise OutputError(STDOUT, exc.strerror or str(exc)) from None
 
 
-def read_bounded(path: str, cap: int) -> bytes:
-    """The bytes of the regular file `path`, at most `cap` of them: a FIFO or a device is refused without
-    blocking, a larger file is refused naming the cap. Raises ReadError."""
-    try:
-        before = os.stat(path)
-        if not stat.S_ISREG(before.st_mode):  # not even opened: opening a device can have effects
-            raise ReadError(path, f"it is {_kind(before.st_mode)}, not a regular file")
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
-    except OSError as exc:
-        raise ReadError(path, exc.strerror or str(exc)) from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise ReadError(path, f"it is {_kind(st.st_mode)}, not a regular file")
-        if st.st_size > cap:
-            raise ReadError(path, _too_big(cap))
-        chunks: list[bytes] = []
-        got = 0
-        while got <= cap:
-            chunk = os.read(fd, min(1 << 20, cap + 1 - got))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            got += len(chunk)
-        if got > cap:  # it grew while we read
-            raise ReadError(path, _too_big(cap))
-        return b"".join(chunks)
-    except OSError as exc:
-        raise ReadError(path, exc.strerror or str(exc)) from None
-    finally:
-        os.close(fd)
-
-
 def read_stdin_bounded(cap: int) -> bytes | str:
-    """At most `cap` bytes of stdin (characters, when stdin is a text stream without a buffer)."""
+    """At most `cap` bytes of stdin (characters, when stdin is a text stream without a buffer); else
+    UserFileError, as for a named file."""
     buffer = getattr(sys.stdin, "buffer", None)
     try:
         data: bytes | str = buffer.read(cap + 1) if buffer is not None else sys.stdin.read(cap + 1)
     except OSError as exc:
-        raise ReadError("-", exc.strerror or str(exc)) from None
+        raise UserFileError("stdin", exc.strerror or str(exc)) from None
     if len(data) > cap:
-        raise ReadError("-", _too_big(cap))
+        raise UserFileError("stdin", f"is over the {cap}-byte cap")
     return data
-
-
-def _too_big(cap: int) -> str:
-    size = f"{cap // (1024 * 1024)} MiB" if cap >= 1024 * 1024 and cap % (1024 * 1024) == 0 else f"{cap} bytes"
-    return f"larger than {size}, the most runbench reads"

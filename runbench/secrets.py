@@ -70,16 +70,20 @@ def stub(value: str) -> str:
 
 
 class SecretScanner:
-    """detect-secrets' line plugins with their own filters, applied to `KEY="value"` lines.
+    """detect-secrets' line plugins with their own filters, applied to `KEY="value"` lines (`detectors`) and to
+    the tokens of free text that could be secrets (`redact`).
 
-    Loaded lazily (importing detect-secrets costs ~0.1 s); results are cached per (name, value) because
-    containers of one image repeat the image's environment.
+    Loaded lazily (importing detect-secrets costs ~0.1 s); results are cached per (name, value), per text and
+    per token, because containers of one image repeat the image's environment, command, labels and healthcheck.
     """
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._texts: dict[tuple[str, frozenset[str]], str] = {}
+        self._tokens: dict[str, tuple[str, ...]] = {}
         self._settings: AbstractContextManager[Any] | None = None
         self._plugins: list[Any] | None = None
+        self._strong: list[Any] = []
         self._lock = threading.Lock()
 
     def __enter__(self) -> SecretScanner:
@@ -102,6 +106,7 @@ class SecretScanner:
                 self._settings = default_settings()
                 self._settings.__enter__()
                 self._plugins = list(get_plugins())
+                self._strong = [p for p in self._plugins if str(p.secret_type) not in _NOT_REDACTING]
             return self._plugins
 
     def detectors(self, name: str, value: str) -> tuple[str, ...]:
@@ -147,21 +152,60 @@ class SecretScanner:
             out.append(EnvVar(name=name, length=len(value), stub=stub(value), detectors=self.detectors(name, value)))
         return tuple(out)
 
-    def redact_text(self, text: str) -> str:
-        """Redact assignments of secret-looking names and detector hits in free text (history commands)."""
+    def redact(self, text: str, tools: frozenset[str] = frozenset()) -> str:
+        """`redact(text)` plus the values that a detect-secrets plugin flags (AWS keys, JWTs, GitHub, Slack,
+        Stripe ... tokens) anywhere in the text; entropy and keyword heuristics are left out, they flag digests."""
+        key = (text, tools)
+        hit = self._texts.get(key)
+        if hit is None:
+            hit = self._plugin_pass(_redact_rules(text, tools))
+            self._texts[key] = hit
+        return hit
 
-        def _assign(m: re.Match[str]) -> str:
-            name, raw = m.group(1), m.group(3)
-            quote = raw[0] if raw[:1] in ("'", '"') and len(raw) >= 2 and raw[-1] == raw[0] else ""
-            value = raw[1:-1] if quote else raw
-            if looks_secret_name(name) or self.detectors(name, value):
-                return f"{name}{m.group(2)}{quote}{stub(value)}{quote}"
-            return m.group(0)
+    def _plugin_pass(self, text: str) -> str:
+        if len(text) < _MIN_TOKEN:
+            return text
+        out: list[str] = []
+        last = 0
+        for m in _CANDIDATE.finditer(text):
+            token = m.group()
+            if "…(" in token or not _HAS_LETTER.search(token) or not _DIGIT_OR_UPPER.search(token):
+                continue  # a number, or a word or path in lower case: no plugin's token looks like that
+            found = self._token_secrets(token)
+            if found:
+                out += [text[last : m.start()], _stub_within(token, found)]
+                last = m.end()
+        return "".join(out) + text[last:] if out else text
 
-        return _ASSIGNMENT.sub(_assign, text)
+    def _token_secrets(self, token: str) -> tuple[str, ...]:
+        hit = self._tokens.get(token)
+        if hit is None:
+            hit = self._scan_token(token)
+            self._tokens[token] = hit
+        return hit
 
+    def _scan_token(self, token: str) -> tuple[str, ...]:
+        from detect_secrets.core.scan import _is_filtered_out, _scan_line
+        from detect_secrets.util.code_snippet import get_code_snippet
 
-_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(=)(\"[^\"]*\"|'[^']*'|[^\s;&|]+)")
+        self._load()
+        context = get_code_snippet(lines=[token], line_number=1)
+        found: list[str] = []
+        for plugin in self._strong:
+            for secret in _scan_line(
+                plugin=plugin, filename="text", line=token, line_number=1, context=context, enable_eager_search=False
+            ):
+                value = secret.secret_value
+                if value and not _is_filtered_out(
+                    required_filter_parameters=["context"],
+                    filename="text",
+                    secret=value,
+                    plugin=plugin,
+                    line=token,
+                    context=context,
+                ):
+                    found.append(str(value))
+        return tuple(found)
 
 
 def is_secret(var: EnvVar) -> tuple[bool, str]:
@@ -176,3 +220,517 @@ def is_secret(var: EnvVar) -> tuple[bool, str]:
     if var.detectors and not benign_name(var.name) and "Secret Keyword" in var.detectors:
         return True, "Secret Keyword"
     return False, ""
+
+
+# --- redaction of free text -----------------------------------------------------------------------
+#
+# One set of rules for every free-text field from the host. Each rule keeps the key, flag, header or user
+# name (the evidence) and replaces only the value, with `stub` (URL passwords with `***`). A value is left as
+# it is when it cannot be a secret whatever its key says: empty, a reference ($VAR, ${VAR}, $(cmd), {{ .x }}),
+# a boolean, a duration, or already redacted. Every pattern is anchored by a look-behind or bounded, so a
+# hostile megabyte of text costs linear time.
+
+URL_PASSWORD_MASK = "***"
+
+_SECRET, _USERPASS, _OPENSSL, _SPEC = "secret", "userpass", "openssl", "spec"
+_ATTACHED, _ANY = "attached", "any"  # short flags: `-pVALUE` only, or also `-p VALUE`
+
+# Tool families (by the basename of a command word) whose short flags take a password.
+_TOOL_FAMILY = {
+    **dict.fromkeys(
+        (
+            "mysql",
+            "mysqldump",
+            "mysqladmin",
+            "mysqlimport",
+            "mysqlshow",
+            "mysqlcheck",
+            "mysqlpump",
+            "mysqlslap",
+            "mariadb",
+            "mariadb-dump",
+            "mariadb-admin",
+            "mariadb-import",
+            "mariadb-check",
+            "mariadb-show",
+        ),
+        "mysql",
+    ),
+    **dict.fromkeys(("7z", "7za", "7zr"), "7z"),
+    "sshpass": "sshpass",
+    **dict.fromkeys(
+        ("mongo", "mongosh", "mongodump", "mongorestore", "mongoexport", "mongoimport", "mongostat", "mongotop"),
+        "mongo",
+    ),
+    **dict.fromkeys(("redis-cli", "keydb-cli", "valkey-cli"), "redis"),
+    **dict.fromkeys(("zip", "unzip", "zipcloak"), "zip"),
+    "curl": "curl",
+    "openssl": "openssl",
+}
+_REGISTRY_CLIS = frozenset({"docker", "podman", "nerdctl", "buildah", "skopeo", "helm", "oras", "crane"})
+_TOOL_WORDS = frozenset(_TOOL_FAMILY) | _REGISTRY_CLIS | {"login"}
+_SEPARATOR = re.compile(r"[;&|\n(`]")
+# short flag letter -> tool family -> how it takes its value
+_SHORT_FLAGS: dict[str, dict[str, str]] = {
+    "p": {"mysql": _ATTACHED, "7z": _ATTACHED, "sshpass": _ANY, "mongo": _ANY, "login": _ANY},
+    "a": {"redis": _ANY},
+    "P": {"zip": _ANY},
+    "u": {"curl": _USERPASS},
+    "U": {"curl": _USERPASS},
+    "k": {"openssl": _ANY},
+}
+# long flags whose meaning depends on the tool (curl --user user:password)
+_CONTEXT_FLAGS = frozenset({"user", "proxy-user"})
+# `--no-password`, `--ask-pass`, `--require-auth`: switches, whose next word is not their value.
+_SWITCH_NAME = re.compile(
+    r"^(NO|SKIP|DISABLE|ENABLE|ALLOW|REQUIRE|USE|WITH|WITHOUT|ASK|PROMPT|GENERATE|RANDOM|EMPTY|INSECURE|SHOW|"
+    r"PRINT|ROTATE|SAVE|STORE|REMEMBER|CHECK|VERIFY|VALIDATE)_"
+)
+# docker build --secret id=npm,src=... names a secret, it does not hold one
+_SECRET_SPEC = re.compile(r"(?:id|src|source|type|env|target|uid|gid|mode|required)=[^,\s]*(?:,[a-z]+=[^,\s]*)*")
+_OPENSSL_REFERENCE = re.compile(r"(env|file|fd):\S+|stdin", re.IGNORECASE)
+
+_BOOLEANS = frozenset({"true", "false", "yes", "no", "on", "off", "none", "null", "nil", "enabled", "disabled"})
+_DURATION = re.compile(r"(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|d|w))+")
+_REFERENCE = re.compile(
+    r"\$[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$\(.*|`.*|\{\{.*\}\}|%\([A-Za-z_]\w*\)s"
+    r"|<[A-Za-z_][\w\- ]*>",
+    re.DOTALL,
+)
+_STUBBED = re.compile(r"\S{0,2}…\(\d+ chars\)|\*{3}(?![^\s\"',;&|}\]@/])")
+
+_MAYBE = re.compile(r"[=:@\-]")
+_FLAG = re.compile(r"(?<![\w\-.$/])(-{1,2})([A-Za-z][\w.\-]{0,63})")
+_ASSIGN = re.compile(r"(?<![\w.\-$/@])(?:export[ \t]+)?([A-Za-z_][\w.\-]{0,127})=")
+_COLON = re.compile(r"(?<![\w.\-/:@$])([\"']?)([A-Za-z_][\w.\-]{0,127})\1[ \t]*:[ \t]*")
+_UNQUOTED = re.compile(r"[^\s\"'`;&|<>]+")
+_DOUBLE_QUOTED = re.compile(r'"(?:[^"\\]|\\.){0,4096}"', re.DOTALL)
+_SINGLE_QUOTED = re.compile(r"'[^']{0,4096}'")
+_NEXT_OPTION = re.compile(r",(?=[A-Za-z_][\w.\-]{0,63}=)")
+_UNQUOTED_IN_MAP = re.compile(r"[^\s,}\]\"']+")
+_HEADER = re.compile(
+    r"(?<![\w\-])((?:proxy-)?authorization)([ \t]*[:=][ \t]*)"
+    r"((?:bearer|basic|token|digest|negotiate|bot|apikey|key|sso-key|oauth)(?:[ \t]+|\\ ))?([^\s\"',;]+)",
+    re.IGNORECASE,
+)
+_BEARER = re.compile(r"(?<![\w\-])(bearer[ \t]+)([A-Za-z0-9\-._~+/]{8,}=*)", re.IGNORECASE)
+# The body of a PEM / OpenSSH / PGP private key holds no dash: it ends where the END line begins.
+_PRIVATE_KEY = re.compile(r"(-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)([^-]{1,65536})")
+_URL_USERINFO = re.compile(
+    r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]{0,31}://)(?P<user>[^\s:/?#@\"'<>]{0,256}):"
+    r"(?P<password>[^\s\"'<>]{0,1024}?)@"
+    r"(?=(?:[A-Za-z0-9._~%\-]+|\[[0-9A-Fa-f:.]+\])(?::\d*)?(?:[/?#\s\"'<>),;\]]|$))"
+)
+# `user:password@host[:port]` without a scheme, as proxy settings and Go DSNs (`user:pw@tcp(db:3306)/x`) write it.
+_BARE_USERINFO = re.compile(
+    r"(?<![^\s=\"'(,;])(?P<user>[A-Za-z0-9._~%\-]{1,64}):(?P<password>[^\s\"'<>@/]{1,256})@"
+    r"(?=(?P<host>[A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\])(?::\d+)?(?:[/(\s\"'),;]|$))"
+)
+_CANDIDATE = re.compile(r"[^\s\"'`=,;(){}\[\]<>|&]{16,}")
+_MIN_TOKEN = 16
+_HAS_DIGIT = re.compile(r"[0-9]")
+_HAS_LETTER = re.compile(r"[A-Za-z]")
+_DIGIT_OR_UPPER = re.compile(r"[0-9A-Z]")
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-.+/~]")
+
+
+def redact(text: str, scanner: SecretScanner | None = None) -> str:
+    """`text` with every secret value in it replaced by its `stub`, keys and flags kept:
+
+    `KEY=v` (quoted, `export KEY=v`), `--password v`, `--token=v`, `-pv` for mysql and 7z, `-p v` for sshpass,
+    mongo and `docker login`, `redis-cli -a v`, `zip -P v`, `openssl -k v` / `-passin pass:v`, curl `-u user:v`
+    and `--user=user:v`, URL userinfo (`scheme://user:***@host`, `user:***@host:port`), `"key": "v"` and
+    `key: v`, `Authorization: Bearer v`, `X-Api-Key: v`, private key blocks; with a scanner also what a
+    detect-secrets plugin flags anywhere (AWS keys, JWTs, GitHub, Slack, Stripe ... tokens).
+    """
+    return scanner.redact(text) if scanner is not None else _redact_rules(text, frozenset())
+
+
+def redact_argv(argv: Sequence[str], scanner: SecretScanner | None = None) -> tuple[str, ...]:
+    """An argv (Cmd, Entrypoint, a healthcheck's CMD) redacted element by element, with the command's tools as
+    context (`["mysql", "-psecret"]`), and the element after a flag that takes a secret (`["--password", v]`)."""
+    tools = _tools_in(a for a in argv if not any(c.isspace() for c in a))
+    out = [_redact(a, tools, scanner) for a in argv]
+    for i in range(len(argv) - 1):
+        kind = _separate_kind(argv[i], tools)
+        value = argv[i + 1]
+        if kind is not None and value and not value.startswith("-"):
+            shown = _redact_value(kind, value)
+            if shown is not None:
+                out[i + 1] = shown
+    return tuple(out)
+
+
+def redact_label(key: str, value: str, scanner: SecretScanner | None = None) -> str:
+    """A label (or option) value: a stub under a secret-looking key, else `redact(value)`."""
+    if looks_secret_name(key) and not _plain_value(value):
+        return stub(value)
+    return redact(value, scanner)
+
+
+def mask_userinfo(text: str) -> str:
+    """URLs keep their user name and lose their password: `https://bob:pw@mirror` -> `https://bob:***@mirror`;
+    so does `user:pw@proxy:3128` without a scheme (not `image:tag@sha256:…`)."""
+    if "@" not in text:
+        return text
+    if "://" in text:
+        text = _URL_USERINFO.sub(_mask_url, text)
+    return _BARE_USERINFO.sub(_mask_bare, text)
+
+
+def _redact(text: str, tools: frozenset[str], scanner: SecretScanner | None) -> str:
+    return scanner.redact(text, tools) if scanner is not None else _redact_rules(text, tools)
+
+
+@lru_cache(maxsize=16384)
+def _redact_rules(text: str, tools: frozenset[str]) -> str:
+    if not _MAYBE.search(text):
+        return text
+    if "PRIVATE KEY" in text:
+        text = _PRIVATE_KEY.sub(_stub_key_block, text)
+    text = _HEADER.sub(_stub_header, text)
+    text = _BEARER.sub(_stub_bearer, text)
+    text = _flags(text, tools)
+    text = _assignments(text)
+    text = _colon_pairs(text)
+    return mask_userinfo(text)
+
+
+# --- values -----------------------------------------------------------------------------------------
+
+
+def _plain_value(value: str) -> bool:
+    """A value that is no secret whatever its key says: empty, a reference, a boolean, a duration, a stub."""
+    v = value.strip()
+    return (
+        not v
+        or v.lower() in _BOOLEANS
+        or bool(_DURATION.fullmatch(v))
+        or bool(_REFERENCE.fullmatch(v))
+        or bool(_STUBBED.fullmatch(v))
+    )
+
+
+def _redact_value(kind: str, raw: str) -> str | None:
+    """The redacted form of a value (quotes kept) taken by a key or flag of this kind, or None to keep it."""
+    quote = raw[0] if len(raw) >= 2 and raw[0] in "\"'" and raw[-1] == raw[0] else ""
+    value = raw[1:-1] if quote else raw
+    if _plain_value(value):
+        return None
+    if kind == _USERPASS:
+        user, colon, password = value.partition(":")
+        if not colon or _plain_value(password):
+            return None
+        shown = f"{user}:{stub(password)}"
+    elif value[:5].lower() == "pass:":
+        shown = value[:5] + stub(value[5:])
+    elif (kind == _OPENSSL and _OPENSSL_REFERENCE.fullmatch(value)) or (
+        kind == _SPEC and _SECRET_SPEC.fullmatch(value)
+    ):
+        return None
+    else:
+        shown = stub(value)
+    return f"{quote}{shown}{quote}"
+
+
+def _value_end(text: str, start: int, unquoted: re.Pattern[str] = _UNQUOTED) -> int:
+    """Where the value starting at `start` ends: after its closing quote, or at the end of an unquoted run (an
+    opening quote that does not close within 4 KiB starts an unquoted run)."""
+    if start >= len(text):
+        return start
+    if text[start] in "\"'":
+        quoted = (_DOUBLE_QUOTED if text[start] == '"' else _SINGLE_QUOTED).match(text, start)
+        if quoted:
+            return quoted.end()
+        m = unquoted.match(text, start + 1)
+        return m.end() if m else start
+    m = unquoted.match(text, start)
+    if not m:
+        return start
+    if unquoted is _UNQUOTED:  # `password=pw,uid=1000`: the next `key=` of a comma list ends the value
+        comma = _NEXT_OPTION.search(text, start, m.end())
+        if comma:
+            return comma.start()
+    return m.end()
+
+
+def _stub_within(token: str, secrets: tuple[str, ...]) -> str:
+    """`token` with each plugin hit, widened to the run of token characters around it, stubbed."""
+    spans: list[tuple[int, int]] = []
+    for secret in secrets:
+        i = token.find(secret)
+        if i < 0:
+            return stub(token)
+        j = i + len(secret)
+        while i > 0 and _TOKEN_CHARS.match(token[i - 1]):
+            i -= 1
+        while j < len(token) and _TOKEN_CHARS.match(token[j]):
+            j += 1
+        spans.append((i, j))
+    merged: list[tuple[int, int]] = []
+    for i, j in sorted(spans):
+        if merged and i <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(j, merged[-1][1]))
+        else:
+            merged.append((i, j))
+    out, last = [], 0
+    for i, j in merged:
+        out += [token[last:i], stub(token[i:j])]
+        last = j
+    return "".join(out) + token[last:]
+
+
+# --- rules ------------------------------------------------------------------------------------------
+
+
+def _stub_key_block(m: re.Match[str]) -> str:
+    body = m.group(2)
+    inner = body.strip()
+    if not inner:
+        return m.group(0)
+    lead = body[: len(body) - len(body.lstrip())]
+    trail = body[len(body.rstrip()) :]
+    return f"{m.group(1)}{lead}{stub(inner)}{trail}"
+
+
+def _stub_header(m: re.Match[str]) -> str:
+    value = m.group(4)
+    if _plain_value(value):
+        return m.group(0)
+    return f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{stub(value)}"
+
+
+def _stub_bearer(m: re.Match[str]) -> str:
+    value = m.group(2)
+    if not _HAS_DIGIT.search(value):  # "Bearer authentication" in prose
+        return m.group(0)
+    return f"{m.group(1)}{stub(value)}"
+
+
+def _mask_url(m: re.Match[str]) -> str:
+    password = m["password"]
+    if not password or password == URL_PASSWORD_MASK or _REFERENCE.fullmatch(password):
+        return m.group(0)
+    if re.match(r"\d+/", password):  # `https://host:5000/path@x`: a port and a path, no password
+        return m.group(0)
+    return f"{m['scheme']}{m['user']}:{URL_PASSWORD_MASK}@"
+
+
+def _mask_bare(m: re.Match[str]) -> str:
+    password = m["password"]
+    if (
+        m["user"].lower() == "mailto"
+        or re.fullmatch(r"sha\d+", m["host"], re.IGNORECASE)
+        or password == URL_PASSWORD_MASK
+        or _REFERENCE.fullmatch(password)
+    ):
+        return m.group(0)
+    return f"{m['user']}:{URL_PASSWORD_MASK}@"
+
+
+def _tools_in(words: Iterable[str]) -> frozenset[str]:
+    """The tool families among command words (`/usr/bin/mysql` -> mysql); `docker ... login` -> login."""
+    found: set[str] = set()
+    registry = login = False
+    for word in words:
+        base = word.rsplit("/", 1)[-1].strip("\"'")
+        family = _TOOL_FAMILY.get(base)
+        if family is not None:
+            found.add(family)
+        registry = registry or base in _REGISTRY_CLIS
+        login = login or base == "login"
+    if registry and login:
+        found.add("login")
+    return frozenset(found)
+
+
+class _Segments:
+    """The tools of the shell command at each position of one text, asked at increasing positions: a command
+    runs back to the last `;`, `&`, `|`, newline, `(` or backtick. Linear in the text overall."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._separators = _SEPARATOR.finditer(text)
+        self._next = next(self._separators, None)
+        self._scanned = 0
+        self._words: list[str] = []
+        self._tools: frozenset[str] = frozenset()
+
+    def tools_at(self, pos: int) -> frozenset[str]:
+        while self._next is not None and self._next.start() < pos:
+            self._scanned = self._next.end()
+            self._words, self._tools = [], frozenset()
+            self._next = next(self._separators, None)
+        if self._scanned < pos:
+            new = self._text[self._scanned : pos].split()
+            self._scanned = pos
+            if any(w.rsplit("/", 1)[-1].strip("\"'") in _TOOL_WORDS for w in new):
+                self._words += [w for w in new if w.rsplit("/", 1)[-1].strip("\"'") in _TOOL_WORDS]
+                self._tools = _tools_in(self._words)
+        return self._tools
+
+
+def _short_kind(letter: str, tools: frozenset[str]) -> str | None:
+    table = _SHORT_FLAGS.get(letter)
+    if table is None:
+        return None
+    kinds = {table[t] for t in tools if t in table}
+    if not kinds:
+        return None
+    for kind in (_USERPASS, _ANY, _ATTACHED):
+        if kind in kinds:
+            return kind
+    return None
+
+
+def _long_kind(name: str, tools: frozenset[str], separate: bool) -> str | None:
+    """How a long flag (`--name`, or Go's `-name`) takes a secret, or None when it does not."""
+    lower = name.lower()
+    if "curl" in tools and lower in ("user", "proxy-user"):
+        return _USERPASS
+    if lower in ("pass", "passin", "passout"):
+        return _OPENSSL
+    if lower == "secret":
+        return _SPEC
+    if not looks_secret_name(name):
+        return None
+    if separate and _SWITCH_NAME.match(_upper_name(name)):
+        return None
+    return _SECRET
+
+
+def _separate_kind(arg: str, tools: frozenset[str]) -> str | None:
+    """How the argv element after `arg` is a secret, when `arg` is a flag that takes it separately."""
+    if arg.startswith("--"):
+        name = arg[2:]
+        return None if "=" in name or not name else _long_kind(name, tools, separate=True)
+    if len(arg) == 2 and arg[0] == "-":
+        kind = _short_kind(arg[1], tools)
+        return kind if kind in (_ANY, _USERPASS) else None
+    if len(arg) > 2 and arg[0] == "-" and arg[1].isalpha() and "=" not in arg:
+        if _short_kind(arg[1], tools) is not None:
+            return None  # `-pVALUE`: the value is attached
+        return _long_kind(arg[1:], tools, separate=True)
+    return None
+
+
+def _flags(text: str, tools: frozenset[str]) -> str:
+    """`--password v`, `--token=v`, Go's `-token v`, and the short flags of known tools (`mysql -pv`)."""
+    if "-" not in text:
+        return text
+    out: list[str] = []
+    last = pos = 0
+    segments = _Segments(text)
+    while m := _FLAG.search(text, pos):
+        dashes, name = m.group(1), m.group(2)
+        span: tuple[int, int, str] | None = None
+        kind = None
+        context = tools
+        if dashes == "-" and name[0] in _SHORT_FLAGS:
+            kind = _short_kind(name[0], tools | segments.tools_at(m.start()))
+        elif name.lower() in _CONTEXT_FLAGS:
+            context = tools | segments.tools_at(m.start())
+        if kind is not None:
+            attached = m.start(2) + 1
+            if attached < len(text) and not text[attached].isspace():
+                span = _value_span(text, attached, kind)
+            elif kind in (_ANY, _USERPASS):
+                span = _separate_span(text, attached, kind)
+        elif dashes == "--" or len(name) > 1:
+            at = m.end()
+            if at < len(text) and text[at] == "=":
+                flag_kind = _long_kind(name, context, separate=False)
+                if flag_kind is not None:
+                    span = _value_span(text, at + 1, flag_kind)
+            else:
+                flag_kind = _long_kind(name, context, separate=True)
+                if flag_kind is not None:
+                    span = _separate_span(text, at, flag_kind)
+        if span is None:
+            pos = m.end()
+            continue
+        start, end, shown = span
+        out += [text[last:start], shown]
+        last = pos = end
+    return "".join(out) + text[last:] if out else text
+
+
+def _value_span(text: str, start: int, kind: str) -> tuple[int, int, str] | None:
+    if _STUBBED.match(text, start):
+        return None
+    end = _value_end(text, start)
+    if end <= start:
+        return None
+    shown = _redact_value(kind, text[start:end])
+    return None if shown is None else (start, end, shown)
+
+
+def _separate_span(text: str, at: int, kind: str) -> tuple[int, int, str] | None:
+    """The value after a flag and blanks on the same line, unless it is another flag."""
+    start = at
+    while start < len(text) and text[start] in " \t":
+        start += 1
+    if start == at or start >= len(text) or text[start] == "-":
+        return None
+    return _value_span(text, start, kind)
+
+
+def _assignments(text: str) -> str:
+    """`KEY=value` where KEY looks secret; a harmless key's value is searched on (`opts=token=…`)."""
+    if "=" not in text:
+        return text
+    out: list[str] = []
+    last = pos = 0
+    while m := _ASSIGN.search(text, pos):
+        if looks_secret_name(m.group(1)):
+            span = _value_span(text, m.end(), _SECRET)
+            if span is not None:
+                start, end, shown = span
+                out += [text[last:start], shown]
+                last = pos = end
+                continue
+        pos = m.end()
+    return "".join(out) + text[last:] if out else text
+
+
+def _colon_pairs(text: str) -> str:
+    """`"key": "value"`, `key: value` (YAML: to the end of the line) and `X-Api-Key: value` for secret keys."""
+    if ":" not in text:
+        return text
+    out: list[str] = []
+    last = pos = 0
+    while m := _COLON.search(text, pos):
+        pos = m.end()
+        start = m.end()
+        if not looks_secret_name(m.group(2)) or start >= len(text) or text[start] in "\r\n{[":
+            continue  # no value on this line, or a nested mapping or list
+        if text.startswith("//", start):  # `token://…`: a URL scheme, not a key
+            continue
+        if _STUBBED.match(text, start):
+            continue
+        if text[start] in "\"'":
+            end = _value_end(text, start)
+        elif _starts_line(text, m.start()):
+            end = text.find("\n", start)
+            end = len(text) if end < 0 else end
+            comment = text.find(" #", start, end)
+            end = comment if comment >= 0 else end
+            while end > start and text[end - 1] in " \t\r":
+                end -= 1
+        else:
+            end = _value_end(text, start, _UNQUOTED_IN_MAP)
+        if end <= start:
+            continue
+        shown = _redact_value(_SECRET, text[start:end])
+        if shown is not None:
+            out += [text[last:start], shown]
+            last = pos = end
+    return "".join(out) + text[last:] if out else text
+
+
+def _starts_line(text: str, pos: int) -> bool:
+    """Only indentation (or a YAML list dash) between the line start and `pos`."""
+    line_start = text.rfind("\n", max(0, pos - 256), pos) + 1
+    if line_start == 0 and pos > 256:
+        return False
+    return text[line_start:pos].strip(" \t-") == ""

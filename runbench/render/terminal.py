@@ -101,6 +101,15 @@ def _summary(report: Report) -> Panel:
     grid.add_row("Failures", sev)
     for i, note in enumerate(report.notes):
         grid.add_row("Scope" if i == 0 else "", T(note))
+    if report.incomplete:
+        grid.add_row(
+            "INCOMPLETE",
+            Text(
+                f"{len(report.incomplete)} part(s) of the scan could not be collected: the score and the policy "
+                "cover only what was (see Incomplete)",
+                "bold magenta",
+            ),
+        )
     if report.errors:
         grid.add_row("Collection", Text(f"{len(report.errors)} problem(s) reading facts (see Errors)", "magenta"))
     policy = (
@@ -234,6 +243,10 @@ def _findings(report: Report, status: Status, title: str, *, evidence: bool, rem
 
 def _errors(report: Report) -> list[RenderableType]:
     out: list[RenderableType] = []
+    if report.incomplete:
+        out.append(Text(f"Incomplete: not collected ({len(report.incomplete)})", "bold magenta"))
+        out.extend(_indent(T(gap), 2) for gap in report.incomplete)
+        out.append(Text(""))
     if report.errors:
         out.append(Text(f"Errors while collecting ({len(report.errors)})", "bold magenta"))
         for e in report.errors:

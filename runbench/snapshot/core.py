@@ -19,6 +19,10 @@ from runbench.snapshot.swarm import SwarmFacts
 SNAPSHOT_SCHEMA = "runbench/snapshot@2"
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 class Fact(StrEnum):
     """The facts a collector can fail to read; checks ask `ctx.why(Fact.X)` for the recorded reason."""
 
@@ -135,7 +139,7 @@ class Snapshot:
     @classmethod
     def loads(cls, text: str) -> Snapshot:
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=_no_constant)
         except RecursionError:
             raise SnapshotFormatError("not a runbench snapshot: JSON nested too deeply") from None
         except ValueError as exc:

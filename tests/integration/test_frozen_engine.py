@@ -102,10 +102,10 @@ class FreezingRelay:
         try:
             while data := client.recv(65536):
                 line = data.split(b"\r\n", 1)[0]
-                if b" /containers/" in line and b"/json" in line and b"/containers/json" not in line:
-                    if not self.frozen.is_set():
-                        os.kill(self.pid, signal.SIGSTOP)
-                        self.frozen.set()
+                inspect = b" /containers/" in line and b"/json" in line and b"/containers/json" not in line
+                if inspect and not self.frozen.is_set():
+                    os.kill(self.pid, signal.SIGSTOP)
+                    self.frozen.set()
                 upstream.sendall(data)
         except OSError:
             pass

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -190,3 +192,79 @@ def test_json_without_results_is_valid() -> None:
 
     data = json.loads(json_render.render(replace(fixed_report(), findings=())))
     assert data["results"] == [] and data["schema"] == "runbench/report@1"
+
+
+NASTY = (
+    "\x1b[2J\x1b]0;title\x07 \x9b31m \x85 \u202eevil\u202c \u2066iso\u2069 zero\u200bwidth \ufeff\u00ad \u061c"
+    "\u2028\u2029 \r\nFAKE \x00\x7f \U000e0041\udc80"
+)
+UNSAFE = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+    "\U000e0000-\U000e007f\ud800-\udfff]"
+)
+
+
+def _nasty_report() -> Report:
+    from dataclasses import replace
+
+    bad = Subject(Scope.CONTAINER, "deadbeef0000", "evil" + NASTY, "evil" + NASTY)
+    report = fixed_report((finding(MEM, bad, Status.FAIL, NASTY, **{NASTY: NASTY}),))
+    return replace(
+        report,
+        host=HostInfo("h" + NASTY, NASTY, NASTY, "os" + NASTY, NASTY),
+        errors=(ReportError("container" + NASTY, "s" + NASTY, "w" + NASTY, "y" + NASTY),),
+        notes=("note" + NASTY,),
+        policy=PolicyOutcome(False, ("reason" + NASTY,)),
+        subjects={Scope.CONTAINER: {"evil" + NASTY: ScoreCard(0.0, "F", 1, 1)}},
+        collected_by="0.0.1" + NASTY,
+    )
+
+
+@pytest.mark.parametrize("color", [False, True])
+def test_every_report_string_is_inert_in_the_terminal(color: bool) -> None:
+    buf = io.StringIO()
+    console = terminal.make_console(buf, no_color=not color, width=100, force_terminal=color)
+    terminal.render(_nasty_report(), console, verbose=True)
+    out = re.sub(r"\x1b\[[0-9;]*m", "", buf.getvalue())  # only the terminal renderer's own styles may remain
+    found = UNSAFE.search(out)
+    assert found is None, f"{found.group()!r}: {out[max(0, found.start() - 60) : found.start() + 20]!r}"
+    for shown in ("h\\x1b[2J", "note\\x1b[2J", "reason\\x1b[2J", "y\\x1b[2J", "w\\x1b[2J", "0.0.1\\x1b[2J"):
+        assert shown in out, shown
+    assert "\\U000e0041\\udc80" in out
+    out.encode("utf-8")  # no lone surrogate left
+
+
+def test_the_json_report_is_ascii_and_round_trips_every_string() -> None:
+    raw = json_render.render(_nasty_report())
+    assert raw.isascii()
+    data = json.loads(raw)
+    assert data["host"]["hostname"] == "h" + NASTY
+    assert data["policy"]["reasons"] == ["reason" + NASTY]
+    assert data["errors"][0]["why"] == "y" + NASTY
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_a_non_finite_number_is_never_written_as_json(bad: float) -> None:
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="non-finite"):
+        json_render.render(replace(fixed_report(), duration_s=bad))
+    with pytest.raises(ValueError, match="non-finite"):
+        json_render.render(replace(fixed_report(), total=ScoreCard(bad, "F", 1, 1)))
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        json_render.dumps({"x": bad})
+
+
+def test_an_incomplete_report_says_so_first_and_lists_the_gaps() -> None:
+    gaps = ("container web not inspected: no complete answer within 10 s (--timeout)", "image 0123 not inspected: x")
+    report = replace(fixed_report(), incomplete=gaps)
+    buf = io.StringIO()
+    terminal.render(report, terminal.make_console(buf, no_color=True, width=200))
+    text = buf.getvalue()
+    assert "INCOMPLETE" in text and "2 part(s) of the scan could not be collected" in text
+    assert all(g in text for g in gaps)
+    quiet = io.StringIO()
+    terminal.render(report, terminal.make_console(quiet, no_color=True, width=200), quiet=True)
+    assert all(g in quiet.getvalue() for g in gaps)  # -q still says what is missing
+    data = json.loads(json_render.render(report))
+    assert data["complete"] is False and data["incomplete"] == list(gaps)

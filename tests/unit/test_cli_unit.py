@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import container, env, mount, snapshot
+from builders import container, engine, env, mount, snapshot
+from test_output import fill, mounted_tmpfs
 
 from runbench import __version__
 from runbench.cli import main
@@ -455,4 +460,316 @@ def test_report_never_prints_secret_values(capsys: pytest.CaptureFixture[str], t
     assert value not in path.read_text(encoding="utf-8")
     code, out, _ = run(capsys, "report", str(path), "--format", "json", "-v")
     assert code == 1  # a secret in the environment is a high failure
-    assert value not in out and "DB_PASSWORD=fa…(33 chars)" in out
+    assert value not in out and "DB_PASSWORD=fa\\u2026(33 chars)" in out  # JSON is ASCII: … is \\u2026
+
+
+# --- outputs: checked first, written independently, stdout failures told ----------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("argv", "target"),
+    [
+        (["scan", "-o", "/nonexistent/dir/r.json"], "/nonexistent/dir/r.json"),
+        (["scan", "-o", "-", "-o", "/nonexistent/dir/r.txt"], "/nonexistent/dir/r.txt"),
+        (["scan", "--snapshot", "/nonexistent/dir/s.json"], "/nonexistent/dir/s.json"),
+        (["collect", "-o", "/nonexistent/dir/s.json"], "/nonexistent/dir/s.json"),
+    ],
+)
+def test_an_output_in_a_missing_directory_is_2_before_collecting(
+    capsys: pytest.CaptureFixture[str], no_engine: None, argv: list[str], target: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert f"cannot write {target}: the directory /nonexistent/dir does not exist" in err
+
+
+def test_a_directory_as_output_is_2_before_reading(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "r.json").mkdir()
+    code, out, err = run(capsys, "report", str(tmp_path / "missing.json"), "-o", str(tmp_path / "r.json"))
+    assert (code, out) == (2, "")
+    assert "r.json: is a directory" in err
+
+
+def test_the_same_output_twice_is_2(capsys: pytest.CaptureFixture[str], tmp_path: Path, no_engine: None) -> None:
+    target = str(tmp_path / "r.json")
+    code, _, err = run(capsys, "scan", "-o", target, "--snapshot", target)
+    assert code == 2 and "given twice (-o and --snapshot)" in err
+
+
+def test_reports_are_written_0640(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        code, _, _ = run(capsys, "report", str(write_snapshot(tmp_path, container())), "-o", str(tmp_path / "r.json"))
+    finally:
+        os.umask(old)
+    assert code == 0
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == 0o640
+
+
+def test_one_output_that_cannot_be_written_does_not_stop_the_others(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    snap = write_snapshot(tmp_path, container(privileged=True))
+    with mounted_tmpfs(tmp_path / "full", "size=64k") as full:
+        (full / "r.txt").write_text("yesterday's report\n")
+        fill(full)
+        good_json, bad_txt, good_txt = tmp_path / "r.json", full / "r.txt", tmp_path / "r.txt"
+        code, out, err = run(
+            capsys, "report", str(snap), "--no-color", "-o", str(good_json), "-o", str(bad_txt), "-o", str(good_txt)
+        )
+        assert bad_txt.read_text() == "yesterday's report\n"  # the old report is intact
+        assert sorted(p.name for p in full.iterdir()) == ["filler", "r.txt"]  # no temp file left
+    assert code == 2
+    assert json.loads(good_json.read_text(encoding="utf-8"))["policy"]["met"] is False
+    assert "container.privileged" in good_txt.read_text(encoding="utf-8")
+    assert "container.privileged" in out  # stdout too
+    assert f"runbench: error: could not write {bad_txt}: No space left on device" in err
+    assert "runbench: policy NOT met (" in err and "(worst: critical)" in err and "1 output(s) not written" in err
+
+
+def test_a_snapshot_that_cannot_be_written_does_not_stop_the_reports(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _fake_engine(monkeypatch, ("web", "running"))
+    with mounted_tmpfs(tmp_path / "full", "size=64k") as full:
+        fill(full)
+        code, _, err = run(capsys, "scan", "-q", "--snapshot", str(full / "s.json"), "-o", str(tmp_path / "r.json"))
+        assert sorted(p.name for p in full.iterdir()) == ["filler"]
+    assert code == 2
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["schema"] == "runbench/report@1"
+    assert f"could not write {full / 's.json'}: No space left on device" in err and "policy met;" in err
+
+
+def test_snapshots_are_written_0600(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    _fake_engine(monkeypatch, ("web", "running"))
+    old = os.umask(0o022)
+    try:
+        code, _, _ = run(capsys, "scan", "-q", "--snapshot", str(tmp_path / "s.json"))
+        assert run(capsys, "collect", "-o", str(tmp_path / "c.json"))[0] == 0
+    finally:
+        os.umask(old)
+    assert code == 0
+    assert (tmp_path / "s.json").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "c.json").stat().st_mode & 0o777 == 0o600
+
+
+def _runbench(*argv: str, stdout: Any = subprocess.PIPE) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "PYTHONWARNINGS")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "runbench", *argv], cwd=ROOT, stdout=stdout, stderr=subprocess.PIPE, env=env
+    )
+
+
+def test_stdout_on_a_full_device_is_2_with_a_message(tmp_path: Path) -> None:
+    snap = write_snapshot(tmp_path, container(privileged=True))
+    with open("/dev/full", "wb") as full:
+        proc = _runbench("report", str(snap), "--format", "json", "-o", "-", stdout=full)
+        _, err = proc.communicate(timeout=60)
+    text = err.decode()
+    assert proc.returncode == 2, text
+    assert text.splitlines() == [
+        "runbench: error: could not write stdout: No space left on device",
+        "runbench: policy NOT met (4 failure(s) at or above high (worst: critical)); 1 output(s) not written",
+    ]
+
+
+def test_checks_on_a_full_device_is_2_with_a_message() -> None:
+    with open("/dev/full", "wb") as full:
+        proc = _runbench("checks", stdout=full)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert err.decode() == "runbench: error: could not write stdout: No space left on device\n"
+
+
+@pytest.mark.parametrize("fmt", ["terminal", "json"])
+def test_a_closed_pipe_ends_quietly_with_the_policy_exit_code(tmp_path: Path, fmt: str) -> None:
+    # 60 failing containers: far more output than a pipe holds, so runbench is still writing when it closes
+    many = [container(name=f"web{i:02d}", id=f"{i:064x}", privileged=True) for i in range(60)]
+    path = tmp_path / "many.json"
+    path.write_text(snapshot(*many).dumps(), encoding="utf-8")
+    proc = _runbench("report", str(path), "-v", "--format", fmt)
+    assert proc.stdout is not None and proc.stderr is not None
+    head = proc.stdout.read(10)
+    proc.stdout.close()  # `| head -c 10`
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert len(head) == 10
+    assert (proc.returncode, err.decode()) == (1, "")
+
+
+def test_checks_into_a_closed_pipe_is_0_and_quiet() -> None:
+    proc = _runbench("checks", "--format", "markdown")
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(10)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.wait(timeout=60)
+    assert (proc.returncode, err.decode()) == (0, "")
+
+
+# --- hostile text: nothing from an engine or a snapshot drives the terminal ------------------------
+
+HOSTILE = (
+    "\x1b[31mEVIL\x1b[0m \x1b]8;;http://evil\x07link\x1b]8;;\x07 \x1b[2J\x1b]0;title\x1b\\ \x9b1m \x85"
+    "\u202eevil\u202c \u2066iso\u2069 zero\u200bwidth \ufeff\u00ad \u061c\u2028\u2029 \r\nFAKE: all good \x00\x7f"
+)
+# every character that must never reach a terminal raw (the newline of our own layout excepted)
+UNSAFE = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
+def _hostile_snapshot(tmp_path: Path) -> Path:
+    from runbench.snapshot import CollectionError, Fact
+
+    bad = container(
+        id="ab" * 32,
+        name="web" + HOSTILE,
+        user="root" + HOSTILE,
+        labels={"team" + HOSTILE: "x" + HOSTILE},
+        privileged=True,
+        mounts=(mount("/etc" + HOSTILE, rw=False),),
+    )
+    snap = snapshot(
+        bad,
+        runbench_version="0.0.1" + HOSTILE,
+        engine=engine(hostname="host" + HOSTILE, os="os" + HOSTILE, server_version="24" + HOSTILE),
+        errors=(CollectionError(Fact.PROCESSES, "ab" * 32, "why" + HOSTILE),),
+    )
+    path = tmp_path / "hostile.json"
+    path.write_text(snap.dumps(), encoding="utf-8")
+    return path
+
+
+def _assert_inert(text: str) -> None:
+    found = UNSAFE.search(text)
+    assert found is None, (
+        f"{found.group()!r} at {found.start()}: {text[max(0, found.start() - 60) : found.start() + 20]!r}"
+    )
+
+
+@pytest.mark.parametrize("fmt", ["terminal", "text"])
+def test_a_hostile_snapshot_is_inert_on_stdout(capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str) -> None:
+    code, out, err = run(capsys, "report", str(_hostile_snapshot(tmp_path)), "-v", "--format", fmt)
+    assert code == 1, err
+    _assert_inert(out)
+    _assert_inert(err)
+    assert "\\x1b[31mEVIL" in out and "\\u202eevil" in out  # shown, escaped
+    assert "host\\x1b[31mEVIL" in out  # the summary's host name
+    assert "why\\x1b[31mEVIL" in out  # a collection error's why
+    assert "\nFAKE: all good" not in out  # no line of its own
+
+
+def test_a_hostile_snapshot_is_inert_in_report_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    txt, js = tmp_path / "r.txt", tmp_path / "r.json"
+    code, _, _ = run(capsys, "report", str(_hostile_snapshot(tmp_path)), "-q", "-v", "-o", str(txt), "-o", str(js))
+    assert code == 1
+    _assert_inert(txt.read_text(encoding="utf-8"))
+    raw = js.read_bytes()
+    assert raw.isascii(), "the JSON report is ASCII only"
+    _assert_inert(raw.decode("ascii"))
+    data = json.loads(raw)
+    assert data["host"]["hostname"] == "host" + HOSTILE  # JSON keeps the exact value, escaped by the encoder
+    assert any(r["subject"]["name"] == "web" + HOSTILE for r in data["results"])
+    assert data["errors"][0]["why"] == "why" + HOSTILE
+
+
+def test_a_hostile_snapshot_name_in_an_error_is_inert(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "report", str(tmp_path / f"x{HOSTILE}.json"))
+    assert code == 2
+    _assert_inert(err.rstrip("\n"))
+    assert "cannot read snapshot" in err and "\\x1b[31mEVIL" in err
+
+
+def test_a_hostile_engine_error_is_inert_on_stderr(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runbench.collect.engine import CollectFailure
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise CollectFailure("engine says " + HOSTILE, hint="try " + HOSTILE)
+
+    monkeypatch.setattr("runbench.collect.engine.collect", refuse)
+    code, out, err = run(capsys, "scan")
+    assert (code, out) == (3, "")
+    lines = err.splitlines()
+    assert len(lines) == 2, err  # the CR LF inside is shown, not obeyed
+    assert lines[0].startswith("runbench: could not collect: engine says \\x1b[31mEVIL")
+    assert lines[1].startswith("runbench: hint: try \\x1b[31mEVIL")
+    _assert_inert(err.replace("\n", ""))
+
+
+def test_a_hostile_internal_error_is_inert_even_with_its_traceback(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
+        raise ValueError("bad " + HOSTILE)
+
+    monkeypatch.setattr("runbench.collect.engine.collect", boom)
+    for argv in (["scan"], ["scan", "--debug"]):
+        code, _, err = run(capsys, *argv)
+        assert code == 4
+        assert "internal error: ValueError: bad \\x1b[31mEVIL" in err
+        _assert_inert(err.replace("\n", ""))
+
+
+def test_a_huge_engine_error_is_cut_on_stderr(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runbench.collect.engine import CollectFailure
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise CollectFailure("E" * 1_000_000)
+
+    monkeypatch.setattr("runbench.collect.engine.collect", refuse)
+    code, _, err = run(capsys, "scan")
+    assert code == 3 and len(err) < 5000 and "chars)" in err
+
+
+# --- snapshots given to `report`: bounded, never blocking ---------------------------------------
+
+
+def test_report_on_a_fifo_is_2_at_once(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    fifo = tmp_path / "snap.json"
+    os.mkfifo(fifo)
+    code, out, err = run(capsys, "report", str(fifo))  # would hang forever if it were opened for reading
+    assert (code, out) == (2, "")
+    assert f"cannot read snapshot {fifo}: is a FIFO" in err
+
+
+def test_report_on_a_device_is_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "report", "/dev/zero")  # would never end if it were read
+    assert code == 2
+    assert "cannot read snapshot /dev/zero: is a character device" in err
+
+
+def test_report_on_a_huge_file_is_2_naming_the_cap(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as f:
+        f.truncate(256 * 1024 * 1024 + 1)  # sparse: no disk used
+    code, _, err = run(capsys, "report", str(huge))
+    assert code == 2
+    assert "cannot read snapshot" in err and str(256 * 1024 * 1024) in err
+
+
+@pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity"])
+def test_a_snapshot_with_a_non_finite_duration_is_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, value: str
+) -> None:
+    path = write_snapshot(tmp_path, container())
+    text = re.sub(r'"duration_s": [0-9.]+', f'"duration_s": {value}', path.read_text(encoding="utf-8"))
+    path.write_text(text, encoding="utf-8")
+    code, out, err = run(capsys, "report", str(path), "--format", "json")
+    assert (code, out) == (2, "")
+    assert "is not a JSON number" in err or "duration_s" in err
+
+
+def test_a_hostile_output_name_is_inert_in_the_message(capsys: pytest.CaptureFixture[str], no_engine: None) -> None:
+    code, _, err = run(capsys, "scan", "-o", f"/nonexistent/{HOSTILE}/r.json")
+    assert code == 2
+    assert "cannot write /nonexistent/\\x1b[31mEVIL" in err
+    _assert_inert(err.rstrip("\n"))
