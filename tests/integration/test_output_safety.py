@@ -1,4 +1,12 @@
-"""Secrets never leave the host in any output; hostile labels and health output cannot drive the terminal."""
+"""Secrets never leave the host in any output; hostile labels and health output cannot drive the terminal.
+
+Fake secrets are planted in every free-text field the engine reports: rbt-envsecret's environment, and on
+rbt-secrets (tests/support/scenarios.py) its environment, labels (an innocent key with a token as value, a
+secret-looking key, a URL with a password), healthcheck (`PGPASSWORD=… false || curl -H 'Authorization: Bearer …'`)
+and command (`--password=…`, a URL with a password); its image (runbench-test/secrets:1) carries more in a
+build ARG of its history, an ENV, labels, its HEALTHCHECK and CMD. No output may hold an 8-character
+fragment of any of them: terminal, JSON, every report file, the snapshot.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.runner import Run, container_results, explain, find_result, run_runbench
+from runbench.render import OutputFormat
+from tests.support.runner import SELECTION, Run, container_results, explain, find_result, run_runbench
 from tests.support.scenarios import SECRET_KEYS, SECRET_VALUES, ScenarioSet
 
 pytestmark = pytest.mark.integration
@@ -45,16 +54,63 @@ def test_no_secret_in_json_report(scan: Any) -> None:
 
 
 def test_no_secret_in_terminal_report(terminal_verbose: Run) -> None:
-    assert "rbt-envsecret" in terminal_verbose.stdout, terminal_verbose.describe()
+    for name in ("rbt-envsecret", "rbt-secrets"):
+        assert name in terminal_verbose.stdout, terminal_verbose.describe()
     leaks = leaked_fragments(terminal_verbose.stdout + terminal_verbose.stderr)
     assert not leaks, f"secret fragments in the terminal report: {leaks}"
 
 
+def test_terminal_shows_the_health_test_redacted(terminal_verbose: Run) -> None:
+    # the evidence of container.healthcheck names the test: the key stays, the value is a stub
+    assert "PGPASSWORD=hp…(20 chars) false" in terminal_verbose.stdout, terminal_verbose.describe(limit=20000)
+
+
 def test_no_secret_in_snapshot(snapshot_path: Path) -> None:
     text = snapshot_path.read_text(encoding="utf-8", errors="replace")
-    assert "rbt-envsecret" in text, "the snapshot does not cover rbt-envsecret"
+    for name in ("rbt-envsecret", "rbt-secrets"):
+        assert name in text, f"the snapshot does not cover {name}"
     leaks = leaked_fragments(text)
     assert not leaks, f"secret fragments in the snapshot {snapshot_path}: {leaks}"
+
+
+@pytest.fixture(scope="module")
+def report_files(scenarios: ScenarioSet, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One report file of every format a file can be written in (`-o report.txt`, `-o report.json`, ...)."""
+    out = tmp_path_factory.mktemp("reports")
+    paths = [out / f"report{ext}" for ext in OutputFormat.known_extensions()]
+    args = [a for p in paths for a in ("-o", str(p))]
+    run = run_runbench("scan", *SELECTION, "-v", "--no-color", *args)
+    assert run.returncode in (0, 1), run.describe()
+    return {p.name: p.read_text(encoding="utf-8", errors="replace") for p in paths}
+
+
+def test_no_secret_in_report_files(report_files: dict[str, str]) -> None:
+    assert "report.txt" in report_files
+    for name, text in report_files.items():
+        assert "rbt-secrets" in text, f"{name} does not cover rbt-secrets"
+        leaks = leaked_fragments(text)
+        assert not leaks, f"secret fragments in {name}: {leaks}"
+
+
+def _snapshot_text(path: Path) -> str:
+    return json.dumps(json.loads(path.read_text(encoding="utf-8")), ensure_ascii=False)
+
+
+def test_snapshot_keeps_every_planted_field_redacted(snapshot_path: Path) -> None:
+    """The fields are collected (key, flag, user kept; value stubbed), not dropped."""
+    text = _snapshot_text(snapshot_path)
+    for shown in (
+        '"com.example.note": "gh…(40 chars)"',  # a token under an innocent label key
+        '"com.example.db-password": "lk…(21 chars)"',  # a secret-looking label key
+        '"com.example.source": "https://ci:***@git.example/org/app"',  # a URL with a password
+        "PGPASSWORD=hp…(20 chars) false || curl -fsH 'Authorization: Bearer hb…(20 chars)' http://localhost/",
+        '"com.example.deploy-token": "de…(24 chars)"',  # image label
+        "|1 BUILD_TOKEN=bu…(23 chars) /bin/sh -c true",  # image history: a build ARG
+        "ENV SIGNING_KEY=si…(22 chars)",  # image history: ENV
+        "mysqladmin ping -uroot -pmy…(22 chars) || exit 1",  # image healthcheck
+        '"--password=cm…(20 chars)"',  # image CMD
+    ):
+        assert shown in text, f"{shown!r} not in the snapshot {snapshot_path}"
 
 
 # -- hostile labels and healthcheck output --------------------------------------------------------

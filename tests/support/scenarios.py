@@ -29,15 +29,39 @@ import docker
 import docker.errors
 from docker.types import Healthcheck, Mount, Ulimit
 
-from tests.support.testimages import APP_IMAGE, BASE_IMAGE, SSHD_IMAGE, TEST_LABELS
+from tests.support.testimages import (
+    APP_IMAGE,
+    BASE_IMAGE,
+    IMAGE_SECRETS,
+    SECRETS_IMAGE,
+    SSHD_IMAGE,
+    TEST_LABELS,
+)
 
 NETWORK = "rbt-net"
 SECONDS = 1_000_000_000  # healthcheck durations are nanoseconds
 
 DB_PASSWORD = "hunter2-correct-horse-battery"
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-SECRET_VALUES = (DB_PASSWORD, AWS_SECRET)
 SECRET_KEYS = ("DB_PASSWORD", "AWS_SECRET_ACCESS_KEY")
+
+# rbt-secrets: fake secrets in every free-text field of one container (created, never started, so no health
+# probe runs); its image (SECRETS_IMAGE) carries IMAGE_SECRETS in its history, labels, healthcheck and CMD.
+PLANTED = {
+    "env": "env-Fake-Vq3Lr8Mx1Kw",
+    "label_value": "ghp_" + "Rb7Kx2Wq9Lm4Tz8Nc3Vf6Hs1Jd5Gp0Ya2Ue7",  # a GitHub-shaped token under an innocent key
+    "label_key": "lkey-Fake-Dn4Pw7Tx2Qs",
+    "label_url": "lurl-Fake-Zc8Hv3Bn6Rk",
+    "health_env": "hpg-Fake-Wt5Ke9Lq2Xm",
+    "health_bearer": "hbr-Fake-Jy3Fs7Uc1Np",
+    "cmd_flag": "cflag-Fake-Mq6Rt2Vz8Lw",
+    "cmd_url": "curl-Fake-Xp4Nd9Gs3Hb",
+}
+SECRETS_HEALTH_CMD = (
+    f"PGPASSWORD={PLANTED['health_env']} false "
+    f"|| curl -fsH 'Authorization: Bearer {PLANTED['health_bearer']}' http://localhost/"
+)
+SECRET_VALUES = (DB_PASSWORD, AWS_SECRET, *PLANTED.values(), *IMAGE_SECRETS.values())
 
 HOSTILE_LABEL_KEY = "rbt.hostile"
 HOSTILE_LABEL = "[red]x[/red] \x1b[31mEVIL\x1b[0m " + "A" * 1_000_000
@@ -201,6 +225,25 @@ class ScenarioSet:
                 },
             ),
             Scenario(
+                "rbt-secrets",
+                SECRETS_IMAGE,
+                start=False,
+                options={
+                    "command": [
+                        "app",
+                        f"--password={PLANTED['cmd_flag']}",
+                        f"postgres://app:{PLANTED['cmd_url']}@db:5432/app",
+                    ],
+                    "environment": {"API_TOKEN": PLANTED["env"]},
+                    "labels": {
+                        "com.example.note": PLANTED["label_value"],
+                        "com.example.db-password": PLANTED["label_key"],
+                        "com.example.source": f"https://ci:{PLANTED['label_url']}@git.example/org/app",
+                    },
+                    "healthcheck": Healthcheck(test=["CMD-SHELL", SECRETS_HEALTH_CMD], interval=30 * SECONDS),
+                },
+            ),
+            Scenario(
                 "rbt-restart-always",
                 BASE_IMAGE,
                 options={"command": SLEEP, "restart_policy": {"Name": "always"}},
@@ -285,6 +328,11 @@ class ScenarioSet:
             self.facts.setdefault(name, state["Status"])
         oom = self.containers["rbt-oomkill"].attrs["HostConfig"].get("OomKillDisable")
         self.facts["rbt-oomkill HostConfig.OomKillDisable"] = repr(oom)
+        # Shapes that differ between engine generations (20.10: "default" and ""; 28: "bridge" and "no"),
+        # logged so that a verdict that changes with the engine can be traced to its input.
+        plain = self.containers["rbt-nolimits"].attrs["HostConfig"]
+        self.facts["rbt-nolimits HostConfig.NetworkMode"] = repr(plain.get("NetworkMode"))
+        self.facts["rbt-nolimits HostConfig.RestartPolicy.Name"] = repr((plain.get("RestartPolicy") or {}).get("Name"))
 
     def inspect(self, name: str) -> dict[str, Any]:
         container = self.containers[name]

@@ -6,9 +6,15 @@ No registry is reachable on the test machines, so nothing is pulled:
   (Debian package busybox-static, /bin/busybox), applet symlinks, /etc/passwd and /etc/group with
   ``root`` and ``app`` (uid/gid 1000), and /tmp (1777).
 - ``runbench-test/app:1``   FROM base (classic builder): USER 1000, a HEALTHCHECK, ``sleep 3600``.
+- ``runbench-test/secrets:1`` FROM base: fake secrets in a build ARG (history), an ENV, labels, the
+  HEALTHCHECK and the CMD (IMAGE_SECRETS), for the output-safety tests.
 - ``runbench-test/sshd:1``  FROM base: /usr/sbin/sshd, a tiny static C program (tests/support/sshd.c)
   that pauses forever and exits 0 on SIGTERM, so the container's process is named ``sshd``. Needs gcc
   and libc6-dev; without a compiler a copy of busybox named sshd stands in (see SSHD_FALLBACK_DOCKERFILE).
+
+Both engines of the suite (docker.io 20.10, API 1.41, and docker.io 28.x, API 1.51) build these the same
+way: ``POST /build`` without a ``version`` parameter selects the classic builder on both (BuildKit is the
+CLI's default, not the API's), which works offline; the import needs no registry either.
 
 Every image carries the label ``runbench.test=1`` and ``runbench.test.recipe=<hash>``; the hash covers
 the recipe (and, for derived images, the id of the base they were built on), so ``ensure_test_images``
@@ -35,6 +41,8 @@ import docker.errors
 __all__ = [
     "APP_IMAGE",
     "BASE_IMAGE",
+    "IMAGE_SECRETS",
+    "SECRETS_IMAGE",
     "SSHD_IMAGE",
     "TEST_LABEL",
     "TEST_LABELS",
@@ -44,6 +52,7 @@ __all__ = [
 BASE_IMAGE = "runbench-test/base:1"
 APP_IMAGE = "runbench-test/app:1"
 SSHD_IMAGE = "runbench-test/sshd:1"
+SECRETS_IMAGE = "runbench-test/secrets:1"
 
 TEST_LABEL = "runbench.test=1"
 TEST_LABELS = {"runbench.test": "1"}
@@ -114,6 +123,29 @@ HEALTHCHECK --interval=2s --timeout=2s --retries=2 CMD ["/bin/true"]
 CMD ["sleep", "3600"]
 """
 
+# Fake secrets baked into SECRETS_IMAGE, one per free-text field of an image (tests/integration/test_output_safety.py
+# asserts that no output holds any fragment of them): a build ARG in the history of a RUN step, an ENV, labels
+# (secret key; URL with a password), the HEALTHCHECK and the CMD.
+IMAGE_SECRETS = {
+    "history_arg": "build-Fake-Tk4Wq8Zr2Lm6",
+    "history_env": "sign-Fake-Pj7Xc3Vn9Bq1",
+    "label": "deploy-Fake-Hs5Ry2Ku8Dw4",
+    "label_url": "lblurl-Fake-Mz6Tq1Xe",
+    "health": "mysql-Fake-Qa9Lw3Jt7Nv",
+    "cmd": "cmd-Fake-Gd2Bx8Ph5Ws",
+}
+
+SECRETS_DOCKERFILE = f"""\
+FROM {BASE_IMAGE}
+ARG BUILD_TOKEN={IMAGE_SECRETS["history_arg"]}
+RUN true
+ENV SIGNING_KEY={IMAGE_SECRETS["history_env"]}
+LABEL com.example.deploy-token={IMAGE_SECRETS["label"]} \\
+      com.example.source=https://ci:{IMAGE_SECRETS["label_url"]}@git.example/org/app
+HEALTHCHECK --interval=30s CMD mysqladmin ping -uroot -p{IMAGE_SECRETS["health"]} || exit 1
+CMD ["app", "--password={IMAGE_SECRETS["cmd"]}"]
+"""
+
 SSHD_DOCKERFILE = f"""\
 FROM {BASE_IMAGE}
 COPY sshd /usr/sbin/sshd
@@ -136,6 +168,7 @@ def ensure_test_images(client: docker.DockerClient) -> None:
     with _lock():
         base_id = _ensure_base(client)
         _ensure_built(client, APP_IMAGE, APP_DOCKERFILE, base_id, key="", files=dict)
+        _ensure_built(client, SECRETS_IMAGE, SECRETS_DOCKERFILE, base_id, key="", files=dict)
         cc = shutil.which(os.environ.get("CC", "gcc"))
         if cc is not None:
             key = "gcc:" + hashlib.sha256(SSHD_SOURCE.read_bytes()).hexdigest()

@@ -52,7 +52,7 @@ def raw(scenario: str) -> dict[str, Any]:
 def facts(scenario: str) -> ContainerFacts:
     """What the collector makes of the recorded answer (the health probe argv decides which execs are probes)."""
     data = raw(scenario)
-    probe = parse.health_argv(parse.healthcheck(data["Config"].get("Healthcheck")))
+    probe = parse.probe_of(data)
     execs: tuple[ExecFacts, ...] = ()
     if scenario == "hardened":
         execs = (parse.exec_facts(load("inspect/exec-root.json"), probe),)
@@ -555,3 +555,169 @@ def test_probe_under_the_images_shell_is_a_probe(catalog: Catalog, ctx: Context)
     c = _collect_hardened({"s" * 64: _exec("s" * 64, ["/bin/bash", "-c", "true"], "")}, config)
     assert [e.healthcheck for e in c.execs] == [True]
     assert catalog["container.exec_root"].evaluate(c, ctx).status is Status.PASS
+
+
+# --- secrets in free-text fields: redacted at collection, probes still recognised ----------------------
+
+# Fake secrets planted in the recorded answers, one per field and form.
+PLANTED = {
+    "health_env": "pg-Fake-Health-7Qx2mWz9",
+    "health_bearer": "bearer-Fake-4mT8qLz2Vw",
+    "label_key": "label-key-Fake-9Rf3kP0s",
+    "label_url": "url-Fake-2Hs8dJ5qLm",
+    "label_assign": "assign-Fake-6Tn1vC8xQ",
+    "label_token": "ghp_" + "Fk7Qm2Lx9Vb4Nc8Rt1Wy6Zs3Pd5Hj0Ga3Ke7",
+    "cmd_flag": "cmd-Fake-8Yu3nB6wE1",
+    "cmd_url": "cmdurl-Fake-3Lp9xR2v",
+    "entrypoint_mysql": "ep-Fake-5Gh2kW8zQ4",
+    "history_arg": "arg-Fake-1Nb7cV4mX9",
+    "history_label": "hlabel-Fake-0Qw5eR8tY",
+    "image_health": "img-health-Fake-4Zx7",
+    "exec_arg": "exec-Fake-9Kj3hG6fD2",
+}
+HEALTH_CMD = (
+    f"PGPASSWORD={PLANTED['health_env']} pg_isready -h db "
+    f"|| curl -fsH 'Authorization: Bearer {PLANTED['health_bearer']}' http://localhost/"
+)
+LABELS = {
+    "runbench.fixture": "1",
+    "com.example.db-password": PLANTED["label_key"],
+    "com.example.source": f"https://ci:{PLANTED['label_url']}@git.example/org/app",
+    "com.example.run": f"docker run -e DB_PASSWORD={PLANTED['label_assign']} app",
+    "com.example.note": PLANTED["label_token"],
+    "com.example.docs": "https://docs.example/app",
+}
+
+
+def leaked(text: str) -> list[str]:
+    """The planted secrets of which some 8-character window shows in `text`."""
+    return [name for name, value in PLANTED.items() if any(value[i : i + 8] in text for i in range(len(value) - 7))]
+
+
+def planted_container() -> dict[str, Any]:
+    data = raw("hardened")
+    data["Config"].update(
+        {
+            "Healthcheck": {"Test": ["CMD-SHELL", HEALTH_CMD], "Interval": 1_000_000_000, "Retries": 1},
+            "Labels": dict(LABELS),
+            "Cmd": ["app", f"--password={PLANTED['cmd_flag']}", f"postgres://app:{PLANTED['cmd_url']}@db/app"],
+            "Entrypoint": ["mysql", f"-p{PLANTED['entrypoint_mysql']}"],
+        }
+    )
+    return data
+
+
+def planted_image() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    data = load("image/secretimg.json")
+    data["Config"].update(
+        {
+            "Healthcheck": {"Test": ["CMD", "redis-cli", "-a", PLANTED["image_health"], "ping"]},
+            "Labels": dict(LABELS),
+            "Cmd": ["--password", PLANTED["cmd_flag"], f"postgres://app:{PLANTED['cmd_url']}@db/app"],
+            "Entrypoint": ["mysql", f"-p{PLANTED['entrypoint_mysql']}"],
+        }
+    )
+    history = load("image/secretimg-history.json")
+    history[0]["CreatedBy"] = f"|1 NPM_TOKEN={PLANTED['history_arg']} /bin/sh -c npm ci"
+    history[1]["CreatedBy"] = (
+        f'/bin/sh -c #(nop)  HEALTHCHECK &{{["CMD-SHELL" "{HEALTH_CMD}"] "30s" "0s" "0s" \'\\x00\'}}'
+    )
+    history[2]["CreatedBy"] = f"/bin/sh -c #(nop)  LABEL com.example.api-key={PLANTED['history_label']} a=1"
+    return data, history
+
+
+def test_planted_answers_hold_every_secret() -> None:
+    data, history = planted_image()
+    text = json.dumps(planted_container()) + json.dumps(data) + json.dumps(history)
+    assert sorted(leaked(text)) == sorted(set(PLANTED) - {"exec_arg"})
+
+
+def test_container_free_text_is_redacted() -> None:
+    c = parse.container_facts(planted_container(), (), SCANNER)
+    assert c.healthcheck is not None
+    kind, test = c.healthcheck.test
+    assert kind == "CMD-SHELL"
+    assert test == (
+        "PGPASSWORD=pg…(23 chars) pg_isready -h db || curl -fsH 'Authorization: Bearer be…(22 chars)' http://localhost/"
+    )
+    assert c.labels == {
+        "runbench.fixture": "1",
+        "com.example.db-password": "la…(23 chars)",  # by key
+        "com.example.source": "https://ci:***@git.example/org/app",  # by value: a URL with a password
+        "com.example.run": "docker run -e DB_PASSWORD=as…(21 chars) app",  # by value: KEY=secret inside
+        "com.example.note": "gh…(40 chars)",  # by value: a GitHub token (detect-secrets)
+        "com.example.docs": "https://docs.example/app",
+    }
+    assert leaked(repr(c)) == []
+
+
+def test_image_free_text_is_redacted() -> None:
+    data, history = planted_image()
+    img = parse.image_facts(data, history, SCANNER)
+    assert img.healthcheck is not None
+    assert img.healthcheck.test == ("CMD", "redis-cli", "-a", "im…(20 chars)", "ping")
+    assert img.entrypoint == ("mysql", "-pep…(18 chars)")
+    assert img.cmd == ("--password", "cm…(19 chars)", "postgres://app:***@db/app")
+    assert img.labels["com.example.note"] == "gh…(40 chars)"
+    assert img.labels["com.example.source"] == "https://ci:***@git.example/org/app"
+    assert img.history is not None
+    assert img.history[0].created_by == "|1 NPM_TOKEN=ar…(19 chars) /bin/sh -c npm ci"
+    assert "PGPASSWORD=pg…(23 chars) pg_isready" in img.history[1].created_by
+    assert img.history[2].created_by == "/bin/sh -c #(nop)  LABEL com.example.api-key=hl…(21 chars) a=1"
+    assert leaked(repr(img)) == []
+
+
+def test_no_planted_secret_in_the_snapshot(engine_facts: EngineFacts) -> None:
+    data, history = planted_image()
+    snap = Snapshot(
+        runbench_version="t",
+        collected_at="t",
+        duration_s=0.0,
+        options=CollectOptions(),
+        engine=engine_facts,
+        daemon=None,
+        host=None,
+        containers=(parse.container_facts(planted_container(), (), SCANNER),),
+        images=(parse.image_facts(data, history, SCANNER),),
+    )
+    assert leaked(snap.dumps()) == []
+
+
+def test_the_health_check_evidence_is_redacted(catalog: Catalog, ctx: Context) -> None:
+    verdict = catalog["container.healthcheck"].evaluate(parse.container_facts(planted_container(), (), SCANNER), ctx)
+    evidence = dict(verdict.evidence)["Config.Healthcheck.Test"]
+    assert evidence.startswith("CMD-SHELL PGPASSWORD=pg…(23 chars) pg_isready")
+    assert leaked(evidence) == []
+
+
+def test_network_options_are_redacted() -> None:
+    data = load("engine/network-rbu-net.json")
+    data["Options"] = {"com.example.token": PLANTED["label_key"], "com.docker.network.bridge.name": "rbu0"}
+    net = parse.network_facts(data)
+    assert dict(net.options) == {"com.example.token": "la…(23 chars)", "com.docker.network.bridge.name": "rbu0"}
+
+
+def test_exec_entrypoint_is_argv0_redacted() -> None:
+    data = _exec("x" * 64, [f"PGPASSWORD={PLANTED['exec_arg']}", "psql"], "0")
+    e = parse.exec_facts(data)
+    assert e.entrypoint == "PGPASSWORD=ex…(20 chars)"
+    assert leaked(repr(e)) == []
+
+
+def test_probe_with_a_secret_in_its_test_is_still_a_probe(catalog: Catalog, ctx: Context) -> None:
+    # The engine execs the health test as written (secret included); the collector compares before redacting.
+    config = {"Healthcheck": {"Test": ["CMD-SHELL", HEALTH_CMD], "Interval": 1_000_000_000, "Retries": 1}}
+    probe = _exec("p" * 64, ["/bin/sh", "-c", HEALTH_CMD], "1000:1000")
+    other = _exec("o" * 64, ["/bin/sh", "-c", HEALTH_CMD], "0")  # same command as root: not the engine's
+    c = _collect_hardened({"p" * 64: probe, "o" * 64: other}, config)
+    assert [(e.entrypoint, e.healthcheck) for e in c.execs] == [("/bin/sh", True), ("/bin/sh", False)]
+    assert catalog["container.exec_root"].evaluate(c, ctx).status is Status.FAIL  # the root one only
+    assert leaked(repr(c)) == []
+
+
+def test_cmd_probe_with_a_secret_argument_is_still_a_probe() -> None:
+    test = ["CMD", "redis-cli", "-a", PLANTED["image_health"], "ping"]
+    config = {"Healthcheck": {"Test": test, "Interval": 1_000_000_000}}
+    c = _collect_hardened({"q" * 64: _exec("q" * 64, test[1:], "1000:1000")}, config)
+    assert [e.healthcheck for e in c.execs] == [True]
+    assert c.healthcheck is not None and c.healthcheck.test == ("CMD", "redis-cli", "-a", "im…(20 chars)", "ping")

@@ -60,6 +60,12 @@ def test_stub_of_a_long_value_keeps_two_characters(value: str) -> None:
         "client-secret",
         "SENTRY_DSN",
         "REDIS_PASS",
+        "PGPASSWORD",
+        "--api-key",
+        "GPG_PASSPHRASE",
+        "storepass",
+        "requirepass",
+        "com.example.deploy-token",
     ],
 )
 def test_secret_like_names(name: str) -> None:
@@ -68,7 +74,25 @@ def test_secret_like_names(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["DB_PASSWORD_FILE", "TOKEN_PATH", "SECRETS_DIR", "PATH", "HOME", "PASSAGE", "TOKENIZER", "AWS_ACCESS_KEY_ID"],
+    [
+        "DB_PASSWORD_FILE",
+        "TOKEN_PATH",
+        "SECRETS_DIR",
+        "PATH",
+        "HOME",
+        "PASSAGE",
+        "TOKENIZER",
+        "AWS_ACCESS_KEY_ID",
+        # properties of a secret, not the secret
+        "TOKEN_TTL",
+        "PASSWORD_MIN_LENGTH",
+        "AUTH_TYPE",
+        "SECRET_NAME",
+        "password-stdin",
+        "JWT_EXPIRES_IN",
+        "COMPASS",
+        "BYPASS",
+    ],
 )
 def test_names_that_are_not_secret(name: str) -> None:
     assert not looks_secret_name(name)
@@ -90,7 +114,7 @@ def test_benign_names(name: str) -> None:
         ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE", "AWS Access Key"),
         ("CI_HELPER", "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0123", "GitHub Token"),
         ("DATABASE_URL", "postgres://app:fakepw123@db:5432/app", "Basic Auth Credentials"),
-        ("PGPASSWORD", "fakefakefake42", "Secret Keyword"),
+        ("PGPASSWORD", "fakefakefake42", "secret-like name"),
     ],
 )
 def test_secrets_are_detected(name: str, value: str, why: str) -> None:
@@ -135,7 +159,7 @@ def test_scan_env_splits_on_the_first_equals_sign() -> None:
     assert (bare.name, bare.length, bare.detectors) == ("BARE", 0, ())
 
 
-# --- redact_text on history commands ---------------------------------------------------------------
+# --- the scanner's redact on history commands --------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -164,8 +188,8 @@ def test_scan_env_splits_on_the_first_equals_sign() -> None:
         ),
     ],
 )
-def test_redact_text_removes_secret_values(text: str, gone: str, kept: str) -> None:
-    out = SCANNER.redact_text(text)
+def test_redact_removes_secret_values(text: str, gone: str, kept: str) -> None:
+    out = SCANNER.redact(text)
     assert gone not in out
     assert kept in out
 
@@ -180,8 +204,8 @@ def test_redact_text_removes_secret_values(text: str, gone: str, kept: str) -> N
         "",
     ],
 )
-def test_redact_text_leaves_harmless_text_alone(text: str) -> None:
-    assert SCANNER.redact_text(text) == text
+def test_redact_leaves_harmless_text_alone(text: str) -> None:
+    assert SCANNER.redact(text) == text
 
 
 def test_scanner_works_as_a_context_manager_and_caches() -> None:
