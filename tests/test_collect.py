@@ -214,3 +214,25 @@ def test_the_collector_records_swarm_and_daemon_configuration_facts() -> None:
     snap = collect(_req(), api=FakeAPI([]))
     assert snap.swarm is not None and snap.swarm.state == "inactive"
     assert snap.daemon_config is not None and "info" in snap.daemon_config.read
+
+
+def test_dockerd_argv_is_stored_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    import runbench.collect.engine as collect_engine
+    from runbench.collect.host import DaemonJson
+    from runbench.snapshot import DaemonFacts, HostFacts
+
+    argv = (
+        "/usr/bin/dockerd",
+        "--registry-mirror=https://bob:" + SECRET + "@mirror.example",
+        "--log-opt",
+        "splunk-token=" + SECRET,
+    )
+    monkeypatch.setattr(
+        collect_engine,
+        "daemon_facts",
+        lambda table, host: (DaemonFacts(pid=1, uid=0, argv=argv, verified=True, verified_by="test"), "", DaemonJson()),
+    )
+    monkeypatch.setattr(collect_engine, "host_facts", lambda *a: HostFacts(hostname="h", local=True))
+    snap = collect(CollectRequest(), api=FakeAPI([]))
+    assert snap.daemon is not None and SECRET not in snap.dumps() and SECRET[:8] not in snap.dumps()
+    assert snap.daemon.argv[1].startswith("--registry-mirror=https://bob:")

@@ -27,7 +27,7 @@ from runbench.collect.api import (
 )
 from runbench.collect.host import DaemonJson, daemon_facts, files_facts, host_facts
 from runbench.collect.proc import ProcessTable, attach_processes
-from runbench.secrets import SecretScanner
+from runbench.secrets import SecretScanner, redact_argv
 from runbench.snapshot import (
     CollectionError,
     CollectOptions,
@@ -354,6 +354,8 @@ def _collect(
         daemon_json_why=daemon_json.why,
         info=info,
     )
+    if daemon is not None:  # decided on the raw argv above; stored with secret values redacted
+        daemon = replace(daemon, argv=redact_argv(daemon.argv))
     if "daemon.json" in config.unread:
         errors.append(CollectionError(Fact.DAEMON_CONFIG, daemon_json.path, config.unread["daemon.json"]))
 
