@@ -6,8 +6,10 @@
 #   scripts/engine.sh down           stop the dockerd that `up` started (and only that one).
 #   scripts/engine.sh fetch-current  download the current engine (Debian's docker.io 28.x from unstable)
 #                                    into $RUNBENCH_ENGINES_DIR once, and print the path of its dockerd.
-#   scripts/engine.sh env            print the `export` lines of the engine RUNBENCH_ENGINE selects
-#                                    (eval "$(scripts/engine.sh env)"); fetches the current engine if needed.
+#   scripts/engine.sh env            print the `export` lines of the engine RUNBENCH_ENGINE selects, for
+#                                    eval "$(RUNBENCH_ENGINE=current scripts/engine.sh env)": DOCKER_HOST,
+#                                    RUNBENCH_DOCKERD, RUNBENCH_EXPECT_ENGINE and the state dir and bridge
+#                                    (fetches the current engine if needed); `up`/`down` then need nothing else.
 #
 # Two engines (RUNBENCH_ENGINE):
 #   default  Debian bookworm's docker.io 20.10 (API 1.41): DOCKER_HOST as given (unset = the default socket).
@@ -18,7 +20,9 @@
 #
 # State lives in $RUNBENCH_ENGINE_STATE (default /tmp/runbench-engine; for `current`, $RUNBENCH_CURRENT_STATE,
 # default /tmp/runbench-engine-28): dockerd.pid (present only when we started the daemon), dockerd.log,
-# users/ (the runs using the engine), and for a non-default socket the daemon's own data/exec roots.
+# users/ (the runs using the engine), and for a non-default socket the daemon's own data and exec roots
+# (data/ and exec/; data-<major>/ and exec-<major>/ for a RUNBENCH_DOCKERD binary, so that engines of two
+# generations never share a data root).
 #
 # DOCKER_HOST unset or the default socket: plain `dockerd` (default paths).
 # DOCKER_HOST=unix:///some/other.sock: a second, isolated dockerd on that socket with its own --data-root,
@@ -187,11 +191,13 @@ debian_mirror() {
 }
 
 # Print the dockerd of the current engine, downloading and unpacking it the first time.
-# Layout: $ENGINES_DIR/docker.io_<version>/ (the unpacked package, plus bin/ with dockerd, docker-proxy and
-# docker-init), $ENGINES_DIR/docker-<major> -> docker.io_<version>, $ENGINES_DIR/apt (private apt state).
+# Layout: $ENGINES_DIR/docker.io_<version>/ (the unpacked docker.io and tini-static packages, plus bin/ with
+# dockerd, docker-proxy and docker-init), $ENGINES_DIR/docker-<major> -> docker.io_<version>, and
+# $ENGINES_DIR/apt (the private apt state).
 cmd_fetch_current() {
     local link=$ENGINES_DIR/docker-$CURRENT_MAJOR
-    if [ -z "${RUNBENCH_CURRENT_REFRESH:-}" ] && "$link/bin/dockerd" --version >/dev/null 2>&1; then
+    if [ -z "${RUNBENCH_CURRENT_REFRESH:-}" ] && "$link/bin/dockerd" --version >/dev/null 2>&1 &&
+        [ -x "$link/usr/bin/tini-static" ]; then
         echo "$link/bin/dockerd"
         return 0
     fi
@@ -202,7 +208,8 @@ cmd_fetch_current() {
     mkdir -p "$ENGINES_DIR"
     exec 8>"$ENGINES_DIR/.lock"
     flock 8
-    if [ -z "${RUNBENCH_CURRENT_REFRESH:-}" ] && "$link/bin/dockerd" --version >/dev/null 2>&1; then
+    if [ -z "${RUNBENCH_CURRENT_REFRESH:-}" ] && "$link/bin/dockerd" --version >/dev/null 2>&1 &&
+        [ -x "$link/usr/bin/tini-static" ]; then
         echo "$link/bin/dockerd"   # another run fetched it while we waited for the lock
         return 0
     fi
@@ -227,29 +234,35 @@ cmd_fetch_current() {
     version=$(apt-cache "${aptopts[@]}" madison docker.io |
         awk -F'|' -v m="$CURRENT_MAJOR" '{ gsub(/ /, "", $2) } index($2, m ".") == 1 && $3 ~ /Packages/ { print $2; exit }')
     [ -n "$version" ] || die "Debian $CURRENT_SUITE has no docker.io $CURRENT_MAJOR.x (apt-cache madison docker.io: $(apt-cache "${aptopts[@]}" madison docker.io | tr '\n' ';'))"
+    # docker-init is tini-static, a package of its own that docker.io depends on: fetched with it.
+    local tini_version
+    tini_version=$(apt-cache "${aptopts[@]}" madison tini-static |
+        awk -F'|' '$3 ~ /Packages/ { gsub(/ /, "", $2); print $2; exit }')
+    [ -n "$tini_version" ] || die "Debian $CURRENT_SUITE has no tini-static (docker.io's docker-init)"
     local dir=$ENGINES_DIR/docker.io_$version
-    if ! "$dir/bin/dockerd" --version >/dev/null 2>&1; then
-        (cd "$apt/debs" && apt-get "${aptopts[@]}" -qq download "docker.io=$version") >"$apt/download.log" 2>&1 ||
-            { tail -n 20 "$apt/download.log" >&2; die "apt-get download docker.io=$version failed; log: $apt/download.log"; }
-        local deb
-        deb=$(find "$apt/debs" -maxdepth 1 -name "docker.io_${version//:/%3a}_*.deb" | head -n 1)
-        [ -n "$deb" ] || die "apt-get download left no docker.io_$version .deb in $apt/debs"
-        local tmp=$dir.tmp.$$
+    if ! "$dir/bin/dockerd" --version >/dev/null 2>&1 || [ ! -x "$dir/usr/bin/tini-static" ]; then
+        rm -f "$apt/debs"/*.deb
+        (cd "$apt/debs" && apt-get "${aptopts[@]}" -qq download "docker.io=$version" "tini-static=$tini_version") \
+            >"$apt/download.log" 2>&1 ||
+            { tail -n 20 "$apt/download.log" >&2; die "apt-get download docker.io=$version tini-static=$tini_version failed; log: $apt/download.log"; }
+        local tmp=$dir.tmp.$$ deb
         rm -rf "$tmp"
         mkdir -p "$tmp/bin"
-        dpkg-deb -x "$deb" "$tmp"
-        # Binaries dockerd looks up on PATH: its own docker-proxy; docker-init is tini-static, which the
-        # package only depends on (bookworm's `tini`, installed with docker.io 20.10, ships it).
+        for deb in "$apt/debs"/*.deb; do
+            dpkg-deb -x "$deb" "$tmp"
+        done
+        # What dockerd looks up on PATH: its own docker-proxy, and docker-init (tini-static).
         ln -s ../usr/sbin/dockerd "$tmp/bin/dockerd"
         ln -s ../usr/sbin/docker-proxy "$tmp/bin/docker-proxy"
-        local tini
-        tini=$(command -v tini-static || true)
-        [ -n "$tini" ] || die "tini-static not found (Debian package tini): the current engine's docker-init"
-        ln -s "$tini" "$tmp/bin/docker-init"
+        ln -s ../usr/bin/tini-static "$tmp/bin/docker-init"
+        local f
+        for f in dockerd docker-proxy docker-init; do
+            [ -x "$tmp/bin/$f" ] || die "the unpacked packages hold no $f"
+        done
         "$tmp/bin/dockerd" --version >/dev/null || die "the unpacked dockerd $version does not run on this system"
         rm -rf "$dir"
         mv "$tmp" "$dir"
-        rm -f "$deb"
+        rm -f "$apt/debs"/*.deb
     fi
     ln -sfn "docker.io_$version" "$link.tmp"
     mv -T "$link.tmp" "$link"
@@ -261,15 +274,16 @@ cmd_env() {
     if [ "$PROFILE" = current ]; then
         local dockerd=${RUNBENCH_DOCKERD:-}
         [ -n "$dockerd" ] || dockerd=$(cmd_fetch_current)
-        printf 'export RUNBENCH_ENGINE=current\n'
-        printf 'export RUNBENCH_DOCKERD=%q\n' "$dockerd"
-        printf 'export RUNBENCH_ENGINE_STATE=%q\n' "$STATE"
+        # Everything `up` and `down` need, without RUNBENCH_ENGINE itself: a shell (or a test) that starts
+        # a daemon of its own with other DOCKER_HOST / state / bridge values gets exactly those.
         printf 'export DOCKER_HOST=%q\n' "$DOCKER_HOST"
+        printf 'export RUNBENCH_DOCKERD=%q\n' "$dockerd"
+        printf 'export RUNBENCH_EXPECT_ENGINE=%q\n' "$EXPECT"
+        printf 'export RUNBENCH_ENGINE_STATE=%q\n' "$STATE"
         printf 'export RUNBENCH_ENGINE_BRIDGE=%q\n' "$BRIDGE"
         printf 'export RUNBENCH_ENGINE_BRIDGE_CIDR=%q\n' "$BRIDGE_CIDR"
-        printf 'export RUNBENCH_EXPECT_ENGINE=%q\n' "$EXPECT"
     else
-        printf 'export RUNBENCH_ENGINE=default\n'
+        printf '# the default engine: DOCKER_HOST as it is (%s)\n' "${DOCKER_HOST:-unset}"
     fi
 }
 
@@ -348,10 +362,20 @@ cmd_up() {
 
     local -a args=()
     if [ -n "$sock" ]; then
-        mkdir -p "$(dirname "$sock")" "$STATE/data" "$STATE/exec"
+        # One data root per dockerd binary's major version: engines do not support downgrading a data root,
+        # and the same state dir may be used by the system's dockerd and by RUNBENCH_DOCKERD in turn.
+        local data=$STATE/data exec_root=$STATE/exec
+        if [ -n "${RUNBENCH_DOCKERD:-}" ]; then
+            local major
+            major=$("$RUNBENCH_DOCKERD" --version | sed -n 's/^Docker version \([0-9][0-9]*\)\..*/\1/p')
+            [ -n "$major" ] || die "cannot tell the version of $RUNBENCH_DOCKERD"
+            data=$STATE/data-$major
+            exec_root=$STATE/exec-$major
+        fi
+        mkdir -p "$(dirname "$sock")" "$data" "$exec_root"
         bridge_up
         touch "$STATE/private"
-        args=(-H "unix://$sock" --data-root "$STATE/data" --exec-root "$STATE/exec"
+        args=(-H "unix://$sock" --data-root "$data" --exec-root "$exec_root"
               --pidfile "$STATE/dockerd.self.pid" --bridge "$BRIDGE" --iptables=false --ip-masq=false)
         say "starting a second dockerd on $sock ($resolved; state in $STATE)"
     else

@@ -14,6 +14,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import docker
+import docker.errors
 import pytest
 
 from tests.support.runner import run_runbench
@@ -46,18 +48,25 @@ def frozen_engine_pid() -> Iterator[int]:
     assert up.returncode == 0, up.stderr[-2000:]
     pid = int((STATE / "dockerd.pid").read_text())
     try:
-        import docker
-
         client = docker.DockerClient(base_url=f"unix://{SOCK}", timeout=60)
         from tests.support.testimages import BASE_IMAGE, ensure_test_images
 
         ensure_test_images(client)
+        for old in client.containers.list(all=True, filters={"name": "rbfz-"}):  # an interrupted earlier run
+            old.remove(force=True)
         for i in range(N):
             client.containers.create(BASE_IMAGE, ["sleep", "1"], name=f"rbfz-{i:02d}", labels={"runbench.test": "1"})
         client.close()
         yield pid
     finally:
         os.kill(pid, signal.SIGCONT)
+        try:
+            cleanup = docker.DockerClient(base_url=f"unix://{SOCK}", timeout=60)
+            for c in cleanup.containers.list(all=True, filters={"name": "rbfz-"}):
+                c.remove(force=True)
+            cleanup.close()
+        except docker.errors.DockerException:
+            pass
         subprocess.run([str(ROOT / "scripts/engine.sh"), "down"], env=env, capture_output=True, timeout=120)
 
 
