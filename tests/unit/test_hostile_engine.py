@@ -17,6 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from runbench.cli import main  # noqa: E402
+from runbench.collect.api import EngineAPI, EngineBadAnswer, EngineDown, EngineTimeout, parse_host  # noqa: E402
+from runbench.collect.engine import CollectFailure, CollectRequest, collect  # noqa: E402
+from runbench.snapshot import Fact  # noqa: E402
 from tests.support.fakeengine import (  # noqa: E402
     FakeEngine,
     container_id,
@@ -28,11 +32,6 @@ from tests.support.fakeengine import (  # noqa: E402
     status,
     trickle,
 )
-
-from runbench.cli import main  # noqa: E402
-from runbench.collect.api import EngineAPI, EngineBadAnswer, EngineDown, EngineTimeout, parse_host  # noqa: E402
-from runbench.collect.engine import CollectFailure, CollectRequest, collect  # noqa: E402
-from runbench.snapshot import Fact  # noqa: E402
 
 
 def _collect(engine: FakeEngine, **kw: Any) -> Any:
