@@ -14,7 +14,7 @@ import shutil
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NoReturn
 
@@ -36,14 +36,17 @@ from runbench.output import (
 )
 from runbench.policy import Policy, Selection
 from runbench.render import OutputFormat, RenderOptions, renderer
+from runbench.rundir import LATEST, prune
 from runbench.snapshot import Snapshot, SnapshotFormatError
 from runbench.textsafe import inert
 
 if TYPE_CHECKING:
     from runbench.collect.engine import CollectRequest
+    from runbench.render.changes import PreviousRun
 
 EXIT_OK, EXIT_POLICY, EXIT_USAGE, EXIT_COLLECT, EXIT_INTERNAL = 0, 1, 2, 3, 4
-SUBCOMMANDS = ("scan", "collect", "report", "checks", "explain")
+KEEP_RUNS = 30  # runs kept in --out-dir
+SUBCOMMANDS = ("scan", "collect", "report", "checks", "explain", "image")
 STDOUT_FORMATS = tuple(f.value for f in OutputFormat)
 EXAMPLES = """examples:
   runbench                                   scan the local engine, print the report (exit 1 on a high failure)
@@ -166,6 +169,45 @@ def _add_collect_args(p: argparse.ArgumentParser) -> None:
         help="only containers with this label (repeatable: all must match)",
     )
 
+    def host_root(text: str) -> str:
+        if not os.path.isdir(text):
+            raise argparse.ArgumentTypeError(f"--host-root {text!r} is not a directory")
+        return os.path.abspath(text)
+
+    g.add_argument(
+        "--host-root",
+        type=host_root,
+        metavar="PATH",
+        help="the engine host's / is mounted at PATH (runbench in a container: -v /:/host:ro --host-root /host); "
+        "host files are read below it, processes still come from /proc",
+    )
+
+
+def _add_image_args(p: argparse.ArgumentParser, *, refs: bool = True) -> None:
+    """--images, --image REF and --deep (scan, collect); `runbench image` takes its references as arguments."""
+    g = p.add_argument_group("images")
+    if refs:
+        g.add_argument(
+            "--images",
+            choices=("in-use", "all"),
+            default="in-use",
+            help="images to check: those of the containers in scope (default) or every local image",
+        )
+        g.add_argument(
+            "--image",
+            action="append",
+            default=[],
+            metavar="REF",
+            help="check only this local image (tag, digest reference or id), no container (repeatable; "
+            "like `runbench image REF`)",
+        )
+    g.add_argument(
+        "--deep",
+        action="store_true",
+        help="also read each image's files (streamed export: setuid files, credentials, world-writable files); "
+        "a large image may need a longer --deadline",
+    )
+
 
 def _add_eval_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("checks and policy")
@@ -194,6 +236,19 @@ def _add_eval_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _count(flag: str, low: int = 1) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} takes a whole number, not {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{flag} must be at least {low}")
+        return value
+
+    return parse
+
+
 def _add_output_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("output")
     g.add_argument(
@@ -205,10 +260,45 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
         help=f"write a report; the format comes from the extension ({', '.join(OutputFormat.known_extensions())}); "
         "'-' is stdout in --format (repeatable)",
     )
-    g.add_argument("--format", choices=STDOUT_FORMATS, default="terminal", help="format of stdout (default terminal)")
-    g.add_argument("-q", "--quiet", action="store_true", help="print only errors")
-    g.add_argument("-v", "--verbose", action="store_true", help="also list passing and skipped results")
-    g.add_argument("--no-color", action="store_true", help="no colours or styles (NO_COLOR is honoured too)")
+    g.add_argument(
+        "--format",
+        choices=STDOUT_FORMATS,
+        default=None,
+        help="format of stdout (default terminal; text is the plain ASCII report)",
+    )
+    g.add_argument("-q", "--quiet", action="store_true", help="print only errors (not with --format or -v)")
+    g.add_argument(
+        "-v", "--verbose", action="store_true", help="every subject, evidence and fix; passing and skipped results"
+    )
+    g.add_argument(
+        "--color",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="colours and styles on stdout (default: when stdout is a terminal; NO_COLOR and FORCE_COLOR are honoured)",
+    )
+    g.add_argument(
+        "--worst",
+        type=_count("--worst"),
+        default=15,
+        metavar="N",
+        help="rows of the container and image tables of the terminal report (default 15; -v lists all)",
+    )
+    g.add_argument(
+        "--previous",
+        metavar="FILE",
+        help="a previous JSON report: every report shows what changed since (new failures, fixed, score delta)",
+    )
+    cron = p.add_argument_group("run directory (cron)")
+    cron.add_argument(
+        "--out-dir",
+        metavar="DIR",
+        help="write <host>-<UTC time>.json and .html into DIR, replace latest.json and latest.html, compare with "
+        "the previous run in DIR",
+    )
+    cron.add_argument(
+        "--keep", type=_count("--keep"), default=None, metavar="N", help="runs kept in --out-dir (default 30)"
+    )
+    cron.add_argument("--prom", action="store_true", help="also a Prometheus textfile (.prom) per run in --out-dir")
 
 
 def _add_common_args(p: argparse.ArgumentParser) -> None:
@@ -241,8 +331,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also keep the collected facts: `runbench report FILE` re-evaluates exactly what this scan saw",
     )
+    _add_image_args(scan)
+    image = sub.add_parser(
+        "image",
+        help="check local images alone, no container (e.g. in a pipeline before pushing)",
+        description="Evaluate the image checks on the named local images only (never pulled). Exit code by "
+        "policy, as `scan`: 1 when a failure reaches --fail-on (default high).",
+        epilog=f"example:\n  runbench image --deep --fail-on medium registry.example.com/app:1.4.2\n\n{EXIT_CODES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    image.add_argument("refs", nargs="+", metavar="REF", help="a local image: tag, digest reference or id")
+    _add_collect_args(image)
+    _add_image_args(image, refs=False)
+    _add_eval_args(image)
+    _add_output_args(image)
+    _add_common_args(image)
+    image.add_argument("--snapshot", metavar="FILE", help="also keep the collected facts (see scan --snapshot)")
     collect = sub.add_parser("collect", help="collect facts only and write a snapshot (JSON)")
     _add_collect_args(collect)
+    _add_image_args(collect)
     _add_common_args(collect)
     collect.add_argument("-o", "--output", default="-", metavar="FILE", help="snapshot file (default stdout)")
     collect.add_argument("--no-color", action="store_true", help=argparse.SUPPRESS)
@@ -294,9 +401,17 @@ def _policy(args: argparse.Namespace, catalog: Catalog) -> Policy:
     )
 
 
+def _stdout_format(args: argparse.Namespace) -> OutputFormat:
+    return OutputFormat(args.format or OutputFormat.TERMINAL.value)
+
+
 def _outputs(args: argparse.Namespace) -> list[Output]:
-    """The reports to write, each target checked (and `scan --snapshot`'s): a bad one is exit 2 before
-    anything is collected or read."""
+    """The reports to write, each target checked (and `scan --snapshot`'s, --out-dir, --previous): a bad one
+    is exit 2 before anything is collected or read."""
+    if args.quiet and (args.format is not None or args.verbose):
+        raise UsageError("-q prints only errors: it cannot go with --format or -v")
+    if args.out_dir is None and (args.keep is not None or args.prom):
+        raise UsageError("--keep and --prom go with --out-dir")
     outs = []
     seen: dict[str, str] = {}
 
@@ -309,7 +424,7 @@ def _outputs(args: argparse.Namespace) -> list[Output]:
     for path in args.output:
         if path == "-":
             once(path, "-o")
-            outs.append(Output("-", OutputFormat(args.format)))
+            outs.append(Output("-", _stdout_format(args)))
             continue
         fmt = OutputFormat.for_path(path)
         if fmt is None:
@@ -318,17 +433,59 @@ def _outputs(args: argparse.Namespace) -> list[Output]:
         check_target(path)
         once(path, "-o")
         outs.append(Output(path, fmt))
-    snapshot = getattr(args, "snapshot", None) if args.command == "scan" else None
+    snapshot = getattr(args, "snapshot", None) if args.command in ("scan", "image") else None
     if snapshot is not None:
         if snapshot == "-":
             raise UsageError("--snapshot - would mix the snapshot with the report on stdout: give a file name")
         check_target(snapshot)
         once(snapshot, "--snapshot")
+    if args.out_dir is not None:
+        if not os.path.isdir(args.out_dir):
+            raise UsageError(f"--out-dir {args.out_dir!r} is not a directory")
+        for kind in ("json", "html", "prom"):
+            latest = os.path.join(args.out_dir, f"{LATEST}.{kind}")
+            check_target(latest)
+            once(latest, "--out-dir")
+    if args.previous is not None and getattr(args, "previous_run", None) is None:
+        args.previous_run = _read_previous(args.previous, "--previous")
     return outs
 
 
+def _read_previous(path: str, flag: str) -> PreviousRun:
+    """A previous JSON report (capped like a snapshot), parsed; a UsageError naming `flag` when it is not one."""
+    from runbench.render.changes import PreviousReportError, parse_previous
+
+    if "\x00" in path:
+        raise UsageError(f"{flag}: a file name cannot hold a NUL character")
+    try:
+        data = read_user_file(path, SNAPSHOT_CAP)
+        return parse_previous(data if isinstance(data, str) else data.decode("utf-8"))
+    except UserFileError as exc:
+        raise UsageError(f"{flag}: cannot read {exc.path}: {exc.reason}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{flag}: {path} is not a runbench JSON report (not UTF-8 text)") from None
+    except PreviousReportError as exc:
+        raise UsageError(f"{flag}: {path}: {exc}") from None
+
+
 def _color_off(args: argparse.Namespace) -> bool:
+    """No styles on stderr's progress bar: --no-color, or NO_COLOR set (unless --color)."""
+    color = getattr(args, "color", None)
+    if color is not None:
+        return not color
     return bool(getattr(args, "no_color", False) or os.environ.get("NO_COLOR"))
+
+
+def _color(args: argparse.Namespace, tty: bool) -> bool:
+    """Styles on stdout: --color / --no-color, else NO_COLOR (off), else FORCE_COLOR (on), else a terminal."""
+    color = getattr(args, "color", None)
+    if color is not None:
+        return bool(color)
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR", "").lower() not in ("", "0", "false", "no"):
+        return True
+    return tty
 
 
 def _collect(args: argparse.Namespace, catalog: Catalog, policy: Policy) -> Snapshot:
@@ -340,6 +497,7 @@ def _collect(args: argparse.Namespace, catalog: Catalog, policy: Policy) -> Snap
     for label in args.label:
         if not label or label.startswith("="):
             raise UsageError(f"--label takes KEY or KEY=VALUE, not {label!r}")
+    image_refs = _image_refs(args)
     req = CollectRequest(
         docker_host=args.host,
         timeout=args.timeout,
@@ -349,6 +507,11 @@ def _collect(args: argparse.Namespace, catalog: Catalog, policy: Policy) -> Snap
         container_globs=tuple(args.container),
         exclude_globs=tuple(args.exclude_container),
         labels=tuple(args.label),
+        host_root=args.host_root,
+        images=getattr(args, "images", "in-use"),
+        image_refs=image_refs,
+        deep=bool(getattr(args, "deep", False)),
+        read_host=not image_refs,  # images alone: nothing of the host is judged
     )
     wanted = [c for c in catalog if policy.selection.wants(c)]
 
@@ -356,13 +519,56 @@ def _collect(args: argparse.Namespace, catalog: Catalog, policy: Policy) -> Snap
         return catalog.file_paths(Context(snapshot, policy.params), wanted)
 
     show = sys.stderr.isatty() and not getattr(args, "quiet", False)
+    from runbench.collect.images import ImageRefError
+
     try:
         with progress(show, _color_off(args)) as update:
-            snapshot = collect(req, update, file_paths=file_paths)
+            snapshot = collect(req, update, file_paths=None if image_refs else file_paths)
     except HostURLError as exc:
         raise UsageError(f"--host / DOCKER_HOST: {exc}") from None
+    except ImageRefError as exc:
+        raise UsageError(str(exc)) from None
+    if image_refs:  # the host was left unread on purpose: no check of it runs, so nothing of it is missing
+        from runbench.snapshot import Fact
+
+        unread = (Fact.HOST, Fact.DAEMON, Fact.DAEMON_CONFIG, Fact.FILES)
+        snapshot = replace(snapshot, errors=tuple(e for e in snapshot.errors if e.fact not in unread))
     _check_filters(snapshot, req)
     return snapshot
+
+
+def _image_refs(args: argparse.Namespace) -> tuple[str, ...]:
+    """The images named on the command line (`runbench image REF...`, `--image REF`): they are judged alone,
+    so the container scope options do not apply to them."""
+    refs = tuple(getattr(args, "refs", None) or getattr(args, "image", None) or ())
+    if not refs:
+        return ()
+    if any(not r.strip() or r.startswith("-") or "\x00" in r for r in refs):
+        raise UsageError("an image reference is a tag, a digest reference or an id (not empty, not an option)")
+    scoped = [
+        flag
+        for flag, on in (
+            ("--all", args.all),
+            ("--container", args.container),
+            ("--exclude-container", args.exclude_container),
+            ("--label", args.label),
+        )
+        if on
+    ]
+    if scoped:
+        raise UsageError(f"{', '.join(scoped)} select containers: images named alone are checked without any")
+    if getattr(args, "images", "in-use") == "all":
+        raise UsageError("--images all and named images exclude each other")
+    return refs
+
+
+def _images_only(selection: Selection, catalog: Catalog) -> Selection:
+    """The selection of a run on named images: only image checks (of those selected, when --check names some)."""
+    images = frozenset(c for c in catalog if c.startswith("image."))
+    include = (selection.include & images) if selection.include else images
+    if not include:
+        raise UsageError("no image check is selected (--check): named images are judged by image checks only")
+    return Selection(include=include, exclude=selection.exclude)
 
 
 def _check_filters(snapshot: Snapshot, req: CollectRequest) -> None:
@@ -399,29 +605,77 @@ def _outcome(report: Report) -> str:
 
 def _emit(report: Report, args: argparse.Namespace, failed: Sequence[OutputError] = ()) -> None:
     """Write every output, each one even when another failed; then WriteFailures (exit 2) if any did,
-    `failed` (earlier ones, such as the snapshot) included. A closed stdout only ends what goes there."""
+    `failed` (earlier ones, such as the snapshot) included. A closed stdout only ends what goes there.
+    With --out-dir, the run's files, then latest.*, then old runs removed; with --previous (or a previous
+    run in --out-dir) every report shows what changed."""
+    from runbench.render.changes import compare
+
     outputs = _outputs(args)
     if not any(o.path == "-" for o in outputs):
-        outputs.insert(0, Output("-", OutputFormat(args.format)))
+        outputs.insert(0, Output("-", _stdout_format(args)))
+    previous: PreviousRun | None = getattr(args, "previous_run", None)
+    plan = _run_dir(report, args) if args.out_dir is not None else None
+    if plan is not None:
+        outputs += plan.outputs
+        if previous is None and plan.previous is not None:
+            try:
+                previous = _read_previous(plan.previous, "--out-dir")
+            except UsageError as exc:  # yesterday's broken file must not stop today's reports
+                _say(f"warning: no comparison with the previous run: {exc}")
+    changes = compare(report, previous) if previous is not None else None
     tty = sys.stdout.isatty()
     failures = list(failed)
+    rendered: dict[OutputFormat, str | bytes] = {}  # file outputs of one format are rendered once
     for out in outputs:
         to_stdout = out.path == "-"
-        options = RenderOptions(
-            verbose=args.verbose,
-            quiet=args.quiet and to_stdout,
-            color=to_stdout and out.format is OutputFormat.TERMINAL and tty and not _color_off(args),
-            width=shutil.get_terminal_size((80, 24)).columns if to_stdout else 100,
-        )
-        rendered = renderer(out.format).render(report, options)
+        if to_stdout or out.format not in rendered:
+            options = RenderOptions(
+                verbose=args.verbose,
+                quiet=args.quiet and to_stdout,
+                color=to_stdout and out.format is OutputFormat.TERMINAL and _color(args, tty),
+                width=shutil.get_terminal_size((80, 24)).columns if to_stdout else 100,
+                changes=changes,
+                worst=args.worst,
+            )
+            text = renderer(out.format).render(report, options)
+            if not to_stdout:
+                rendered[out.format] = text
+        else:
+            text = rendered[out.format]
         try:
-            _write(rendered, out.path, REPORT_MODE)
+            _write(text, out.path, REPORT_MODE)
         except BrokenPipeError:  # the reader of stdout went away (`| head`): not an error
             continue
         except OutputError as exc:
             failures.append(exc)
+    if plan is not None and not failures:
+        for problem in prune(args.out_dir, plan.remove):
+            _say(f"warning: could not remove an old run: {problem}")
     if failures:
         raise WriteFailures(tuple(failures), _outcome(report))
+
+
+@dataclass(frozen=True, slots=True)
+class _RunDir:
+    outputs: list[Output]  # this run's files, then latest.*
+    previous: str | None  # the previous run's JSON report
+    remove: list[str]  # old runs beyond --keep
+
+
+def _run_dir(report: Report, args: argparse.Namespace) -> _RunDir:
+    from runbench import rundir
+
+    directory = args.out_dir
+    host = rundir.host_label(report.host.hostname)
+    runs = rundir.list_runs(directory, host)
+    stamp = rundir.new_stamp(runs, rundir.stamp(report.started_at))
+    kinds = [("json", OutputFormat.JSON), ("html", OutputFormat.HTML)]
+    if args.prom:
+        kinds.append(("prom", OutputFormat.PROMETHEUS))
+    outputs = [Output(os.path.join(directory, f"{host}-{stamp}.{ext}"), fmt) for ext, fmt in kinds]
+    outputs += [Output(os.path.join(directory, f"{LATEST}.{ext}"), fmt) for ext, fmt in kinds]
+    keep = args.keep if args.keep is not None else KEEP_RUNS
+    return _RunDir(outputs, rundir.previous_json(directory, runs), rundir.to_remove(runs, keep - 1))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -448,6 +702,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     policy = _policy(args, catalog)  # validate the selection and outputs before reading anything
+    if args.command != "report" and _image_refs(args):
+        policy = replace(policy, selection=_images_only(policy.selection, catalog))
     _outputs(args)
     unwritten: list[OutputError] = []
     if args.command == "report":

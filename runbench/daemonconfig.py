@@ -16,11 +16,12 @@ import csv
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from runbench import secrets
-from runbench.secrets import looks_secret_name, stub
+from runbench.collect.systemd import split_exec, split_words
+from runbench.secrets import looks_secret_name, redact_argv, stub
 from runbench.semantics import (
     DAEMON_OPTIONS,
     DEFAULT_DAEMON_JSON,
@@ -34,6 +35,7 @@ from runbench.semantics import (
     parse_go_int,
 )
 from runbench.snapshot.daemon import ConfigValue, DaemonConfig, Origin, Setting
+from runbench.snapshot.host import EnvAssignment, SystemdUnit, UnitCommand
 
 __all__ = ["build", "config_file", "lookup", "mask_userinfo", "redact"]
 
@@ -86,6 +88,7 @@ class _Arg:
     option: DaemonOption | None
     text: str | None  # the value as written; None for a bare switch
     prefix: str  # how it was written up to the value: "--log-opt=", "--log-opt ", "-H", "-Dl"
+    at: int = 0  # the index in argv of the word holding the value (of the flag, for a switch)
 
 
 def _long_flag(token: str, rest: Sequence[str]) -> tuple[list[_Arg], int]:
@@ -147,8 +150,9 @@ def _scan_argv(argv: Sequence[str]) -> Iterator[_Arg]:
             found, used = _short_flags(token, rest)
         else:
             continue
+        for arg in found:
+            yield replace(arg, at=i + used if arg.text is not None else i)
         i += used
-        yield from found
 
 
 def _fields(text: str) -> list[str] | None:
@@ -266,7 +270,9 @@ def _arg_value(option: DaemonOption, text: str) -> Any:
     return text if parsed is None else parsed
 
 
-def _argv_entry(arg: _Arg) -> _Entry:
+def _argv_entry(arg: _Arg, written: Mapping[int, _Written] | None = None) -> _Entry:
+    """One flag as a setting's value: from argv, or from the unit line (or environment file line) that wrote
+    it when `written` says where each word of argv came from."""
     shown = None if arg.text is None else _redact_text(arg.text, looks_secret_name(arg.name))
     if shown is None:
         value: Any = True
@@ -276,6 +282,10 @@ def _argv_entry(arg: _Arg) -> _Entry:
         value = _arg_value(arg.option, shown)
     given_as = arg.prefix + (shown or "")
     key = arg.option.name if arg.option else arg.name
+    where = (written or {}).get(arg.at)
+    if where is not None:
+        cv = ConfigValue(value, where.origin, location=where.path, line=where.line, given_as=given_as)
+        return _Entry(key, arg.option is not None, cv)
     return _Entry(key, arg.option is not None, ConfigValue(value, Origin.ARGV, given_as=given_as))
 
 
@@ -497,6 +507,10 @@ def _info_values(info: Mapping[str, Any]) -> Iterator[tuple[str, Any, str]]:
     if labels is not None:
         yield "labels", labels, "Labels"
     yield from _registry_values(info)
+    plugins = info.get("Plugins")
+    authz = _strings(plugins, "Authorization") if isinstance(plugins, Mapping) else None
+    if authz is not None:  # the authorization plugins in use (null when none)
+        yield "authorization-plugins", authz, "Plugins.Authorization"
     if opts is not None:
         yield from _security_values(info, opts)
 
@@ -506,6 +520,101 @@ def _info_entries(info: Mapping[str, Any]) -> list[_Entry]:
         _Entry(key, True, ConfigValue(redact(value), Origin.INFO, given_as=field))
         for key, value, field in _info_values(info)
     ]
+
+
+# --- systemd: the unit that started dockerd --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """Where one word of dockerd's command line was written: the unit's ExecStart= line, or the
+    Environment= / EnvironmentFile line of a `$VAR` it expanded."""
+
+    origin: Origin
+    path: str
+    line: int
+
+
+_UNIT_VAR = re.compile(r"^\$(?P<plain>[A-Za-z_][A-Za-z0-9_]*)$|^\$\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+def _env_origin(assignment: EnvAssignment, unit: SystemdUnit) -> _Written:
+    in_file = any(assignment in f.values for f in unit.environment_files)
+    origin = Origin.ENVIRONMENT_FILE if in_file else Origin.SYSTEMD
+    return _Written(origin, assignment.path, assignment.line)
+
+
+def _unit_written(unit: SystemdUnit, command: UnitCommand) -> list[_Written]:
+    """Where each word of the ExecStart command (after expansion) was written: a `$VAR` word's words at the
+    line setting VAR, every other word at the ExecStart= line. Falls back to the ExecStart= line for every
+    word when the words as written do not expand to the command the collector recorded."""
+    line = _Written(Origin.SYSTEMD, command.setting.path, command.setting.line)
+    env = unit.env()
+    written: list[_Written] = []
+    for word, bare in split_words(split_exec(command.setting.value)[1]):
+        m = _UNIT_VAR.match(word)
+        splits = m is not None and bare and m["plain"] is not None  # a bare `$VAR` word: split at whitespace
+        name = m["plain"] if splits and m else (m["braced"] if m else None)  # `${VAR}` alone: one word
+        if name is None:
+            written.append(line)
+            continue
+        assignment = env.get(name)
+        where = _env_origin(assignment, unit) if assignment is not None else line
+        count = (len(assignment.value.split()) if assignment is not None else 0) if splits else 1
+        written.extend([where] * count)
+    if len(written) != len(command.argv):
+        return [line] * len(command.argv)
+    return written
+
+
+def _started_by(unit: SystemdUnit | None, argv: Sequence[str]) -> tuple[dict[int, _Written] | None, str]:
+    """Where each word of the running dockerd's argv was written in `unit`, when that unit's ExecStart= (as
+    expanded) is this command line; else None and why the unit is not taken as its source."""
+    if unit is None or not unit.exists:
+        return None, ""
+    command = unit.command
+    if command is None:
+        return None, f"{unit.name} has no ExecStart="
+    ours = list(argv[1:])
+    theirs = list(command.argv[1:])
+    if theirs not in (ours, list(redact_argv(argv))[1:]):
+        return None, (
+            f"{unit.name} ExecStart= ({command.setting.source}) is not the running dockerd's command line "
+            "(edited since the daemon started, or another daemon): not taken as its source"
+        )
+    written = _unit_written(unit, command)
+    return {i: w for i, w in enumerate(written) if i > 0}, ""
+
+
+# Environment variables dockerd reads as defaults of its flags (moby cmd/dockerd/options.go).
+_TLS_FILES = (("tlscacert", "ca.pem"), ("tlscert", "cert.pem"), ("tlskey", "key.pem"))
+
+
+def _unit_environment(unit: SystemdUnit) -> list[_Entry]:
+    """The defaults the unit's environment gives dockerd: DOCKER_TLS_VERIFY (non-empty) turns --tlsverify on,
+    DOCKER_CERT_PATH moves the default TLS files; a flag or a daemon.json key still overrides them."""
+    env = unit.env()
+    entries: list[_Entry] = []
+    verify = env.get("DOCKER_TLS_VERIFY")
+    if verify is not None and verify.value:
+        where = _env_origin(verify, unit)
+        cv = ConfigValue(True, where.origin, where.path, where.line, f"DOCKER_TLS_VERIFY={verify.value}")
+        entries.append(_Entry("tlsverify", True, cv))
+    cert_path = env.get("DOCKER_CERT_PATH")
+    if cert_path is not None and cert_path.value:
+        where = _env_origin(cert_path, unit)
+        for key, name in _TLS_FILES:
+            path = cert_path.value.rstrip("/") + "/" + name
+            cv = ConfigValue(path, where.origin, where.path, where.line, f"DOCKER_CERT_PATH={cert_path.value}")
+            entries.append(_Entry(key, True, cv))
+    return entries
+
+
+def _is_flag(cv: ConfigValue) -> bool:
+    """A value given on dockerd's command line: read from argv, or attributed to the unit line that wrote it."""
+    return cv.origin is Origin.ARGV or (
+        cv.origin in (Origin.SYSTEMD, Origin.ENVIRONMENT_FILE) and cv.given_as.startswith("-")
+    )
 
 
 # --- build ----------------------------------------------------------------------------------------
@@ -526,20 +635,33 @@ def build(
     daemon_json_why: str,
     info: Mapping[str, Any] | None,
     info_why: str = "",
+    service: SystemdUnit | None = None,
 ) -> DaemonConfig:
     """The daemon's configuration from its sources, each possibly missing: `argv` None when dockerd's command
     line could not be read (`argv_why` says why); `daemon_json` None when the file is absent (`daemon_json_why`
-    "") or unreadable (it says why); `info` the decoded answer of GET /info, None when there is none."""
+    "") or unreadable (it says why); `info` the decoded answer of GET /info, None when there is none.
+
+    `service` is docker.service as collected (its ExecStart= expanded, Environment=, EnvironmentFile=). When its
+    ExecStart= is the running dockerd's command line, each flag is attributed to the line that wrote it (the
+    unit's ExecStart=, or the EnvironmentFile / Environment= line of the `$VAR` it came from), and the unit's
+    DOCKER_TLS_VERIFY / DOCKER_CERT_PATH become defaults; otherwise the unit is not this daemon's source."""
     read: list[str] = []
     unread: dict[str, str] = {}
     argv_entries: list[_Entry] = []
     file_entries: list[_Entry] = []
     info_entries: list[_Entry] = []
+    env_entries: list[_Entry] = []
     if argv is None:
         unread[Origin.ARGV.value] = argv_why or "dockerd's command line was not read"
     else:
         read.append(Origin.ARGV.value)
-        argv_entries = [_argv_entry(arg) for arg in _scan_argv(argv)]
+        written, why = _started_by(service, argv)
+        if written is not None and service is not None:
+            read.append(service.name)
+            env_entries = _unit_environment(service)
+        elif why:
+            unread[Origin.SYSTEMD.value] = why
+        argv_entries = [_argv_entry(arg, written) for arg in _scan_argv(argv)]
     if daemon_json is not None:
         try:
             file_entries = _daemon_json_entries(daemon_json, daemon_json_path)
@@ -557,7 +679,7 @@ def build(
         read.append(Origin.INFO.value)
         info_entries = _info_entries(info)
     values: dict[str, list[ConfigValue]] = {}
-    for entry in (*argv_entries, *file_entries, *info_entries):
+    for entry in (*argv_entries, *env_entries, *file_entries, *info_entries):
         values.setdefault(entry.key, []).append(entry.value)
     unknown = dict.fromkeys(e.key for e in (*argv_entries, *file_entries) if not e.known)
     return DaemonConfig(
@@ -651,7 +773,8 @@ def lookup(config: DaemonConfig, key: str) -> Setting:
     """The effective value of one setting, named by its daemon.json key or a flag (`--icc`, `-H`).
 
     A value /info reports wins (it is live); else the command line's (repeated flags add up for lists and
-    objects); else daemon.json's; else Docker's default. The value is unknown (`known` False, `why` set) when
+    objects; a flag the systemd unit wrote counts as one); else daemon.json's; else a default the unit's
+    environment sets; else Docker's default. The value is unknown (`known` False, `why` set) when
     nothing gives it and a source that could have was not read, or when what is given is not of the option's
     type. Raises KeyError for a name that is neither a dockerd option nor a key found in `config`."""
     option = daemon_option(key)
@@ -661,8 +784,9 @@ def lookup(config: DaemonConfig, key: str) -> Setting:
         raise KeyError(f"{key!r} names no dockerd option")
     conflict = name in config.conflicts
     live = [cv for cv in given if cv.origin is Origin.INFO]
-    flags = [cv for cv in given if cv.origin is Origin.ARGV]
+    flags = [cv for cv in given if _is_flag(cv)]
     file = [cv for cv in given if cv.origin is Origin.DAEMON_JSON]
+    environment = [cv for cv in given if cv.origin in (Origin.SYSTEMD, Origin.ENVIRONMENT_FILE) and not _is_flag(cv)]
     if live:
         return Setting(name, True, live[-1].value, given, conflict=conflict)
     if option is None:
@@ -674,6 +798,8 @@ def lookup(config: DaemonConfig, key: str) -> Setting:
         except _Unknowable as exc:
             return Setting(name, False, None, given, why=str(exc), conflict=conflict)
         return Setting(name, True, value, given, conflict=conflict)
+    if environment:  # a default the unit's environment moved (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH)
+        return Setting(name, True, environment[-1].value, given, conflict=conflict)
     why = _unread_why(config, option)
     if why:
         return Setting(name, False, None, given, why=why, conflict=conflict)

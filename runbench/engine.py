@@ -109,7 +109,10 @@ def image_targets(ctx: Context, check: Check[Any]) -> Iterator[Target]:
 
 
 def container_subject(c: ContainerFacts | ContainerSummary) -> Subject:
-    return Subject(kind=Scope.CONTAINER, id=c.id[:12], name=c.name, key=c.name)
+    image = c.image_ref if isinstance(c, ContainerFacts) else c.image
+    return Subject(
+        kind=Scope.CONTAINER, id=c.id[:12], name=c.name, key=c.name, attrs=(("image", image), ("state", c.state))
+    )
 
 
 def container_targets(ctx: Context, check: Check[Any]) -> Iterator[Target]:

@@ -120,6 +120,10 @@ class Subject:
     id: str  # container short id, image short id, file path, "" for one-of-a-kind subjects
     name: str  # what a person reads: container name, image tag, path, host name
     key: str
+    attrs: tuple[tuple[str, str], ...] = ()  # what reports show beside the name (a container's image, state)
+
+    def attr(self, name: str) -> str:
+        return next((v for k, v in self.attrs if k == name), "")
 
 
 @dataclass(frozen=True, slots=True)

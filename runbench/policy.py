@@ -18,8 +18,9 @@ class Params:
     trusted_users: tuple[str, ...] = ()
     trusted_registries: tuple[str, ...] = ()
     max_image_age_days: int = 90
-    max_unused_images: int = 10
-    max_stopped_containers: int = 10
+    max_unused_images: int = 50  # ops.image_sprawl: tagged images no container uses
+    max_stopped_containers: int = 25  # ops.container_sprawl: created, exited or dead containers
+    max_node_cert_days: int = 90  # swarm.node_cert_rotation: the swarm's node certificate lifetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,23 +1,30 @@
-"""Secret detection and redaction.
+"""Secret detection and redaction: one detector for the whole product.
 
-The collector calls `scan_env` so that only a variable's name, length, a redacted stub and the names of
-the detect-secrets plugins that matched its value enter the snapshot; the checks decide from those facts
-(plus key-name rules in `looks_secret_name`). Every other free-text field from the host (healthcheck tests,
-commands, history steps, labels, daemon settings) goes through `redact` (or `redact_argv` / `redact_label`,
-built on it) before it is stored: a secret value is never stored, logged or printed.
+The collector calls `scan_env` (or `SecretScanner.var`) so that only a variable's name, length, a redacted
+stub, the names of the detect-secrets plugins that matched its value and what the value looks like
+(`value_kind`: a boolean, a number, a path, a URL with or without a password, a reference such as ${VAR}, a
+well-known default password ...) enter the snapshot; `is_secret` decides from those facts and the key-name
+rules of `looks_secret_name`. Environment variables (containers, images, services) and labels go through
+it; free text (history commands) through `SecretScanner.find`, which reports what the redaction rules below
+stub, each value judged by `is_secret` when a key name alone flagged it. Every free-text field from the host
+(healthcheck tests, commands, history steps, labels, daemon settings) goes through `redact` (or `redact_argv`
+/ `redact_label`, built on it) before it is stored: a secret value is never stored, logged or printed.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
-from runbench.snapshot import EnvVar
+from runbench.snapshot import EnvVar, ValueKind
 
 # Key names that carry credentials; matched against the upper-cased name split on non-alphanumerics.
 _SECRET_NAME = re.compile(
@@ -51,14 +58,111 @@ def _upper_name(name: str) -> str:
 @lru_cache(maxsize=8192)
 def looks_secret_name(name: str) -> bool:
     """`DB_PASSWORD`, `api-key`, `PGPASSWORD`, `--client-secret`; not `DB_PASSWORD_FILE`, `TOKEN_TTL`."""
-    upper = _upper_name(name)
-    if _REFERENCE_SUFFIX.search(upper) or _QUALIFIER_SUFFIX.search(upper):
+    if _qualified_name(name):
         return False
-    return bool(_SECRET_NAME.search(upper))
+    return bool(_SECRET_NAME.search(_upper_name(name)))
 
 
 def benign_name(name: str) -> bool:
     return bool(_BENIGN_NAME.search(_upper_name(name)))
+
+
+# --- what a value looks like ---------------------------------------------------------------------------
+
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Default passwords shipped in documentation and quick starts: a secret wherever a secret-like name holds one.
+DEFAULT_PASSWORDS = _word_set(
+    "changeme change_me change-me changeit password passw0rd p@ssw0rd p@ssword secret s3cret admin "
+    "admin123 administrator root toor guest example test testing letmein default qwerty 123456 12345678 "
+    "1234 12345 pass minioadmin postgres mysql demo welcome master mypassword mysecretpassword "
+    "secretpassword supersecret my-secret-pw rabbitmq redis elastic kibana sonar keycloak"
+)
+# Names of authentication mechanisms: what `REGISTRY_AUTH`, `SMTP_AUTH` or `MONGO_AUTH` usually hold.
+AUTH_SCHEMES = _word_set(
+    "none basic bearer token htpasswd silly ldap ldaps oauth oauth2 oidc saml jwt plain login cram-md5 "
+    "digest-md5 md5 scram-sha-1 scram-sha-256 trust peer ident kerberos krb5 gssapi digest ntlm negotiate "
+    "apikey api-key api_key cert certificate tls mtls x509 anonymous internal external local sasl header "
+    "cookie session form pam radius sspi native mysql_native_password caching_sha2_password"
+)
+_NUMBER = re.compile(
+    r"[+-]?\d{1,9}(?:\.\d+)?"  # a short number (a long run of digits may be a key)
+    r"|\d+(?:\.\d+)?\s?(?:[kmgtpe]i?b?|b|bytes?)"  # a size: 512m, 1.5GiB
+    r"|v?\d+(?:\.\d+){1,3}(?:[-+~][\w.~+-]{0,40})?",  # a version: 1.2.3, 20.11.0-bookworm
+    re.IGNORECASE,
+)
+_ISO_DURATION = re.compile(
+    r"P(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?"
+)
+_PATH_VALUE = re.compile(r"(?:~|\.{1,2})?/[\w.@%+~,\-/]*(?::(?:~|\.{1,2})?/[\w.@%+~,\-/]*)*")
+_MIXED_SEGMENT = re.compile(r"(?=[^/]*[a-z])(?=[^/]*[A-Z])(?=[^/]*\d)[^/]{20,}")
+_STORE_REFERENCE = re.compile(
+    r"arn:aws[\w-]*:(?:secretsmanager|ssm|kms):\S+"  # AWS Secrets Manager / Parameter Store / KMS
+    r"|(?:vault|op|awssm|gcpsm|azkv|sops|doppler|infisical|bw)://\S+"  # secret-store URIs
+    r"|vault:[\w./#:@-]+"
+    r"|projects/[\w-]+/secrets/[\w-]+(?:/versions/\w+)?",  # GCP Secret Manager
+)
+_MASK = re.compile(r"\*{3,}|x{4,}|X{4,}|•{3,}|(?:\S{0,2}…\(\d+ chars\))")
+_URL_START = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,31}://")
+# Query parameters that carry a credential in a URL (besides secret-like names): signatures and keys.
+_SECRET_QUERY = frozenset({"sig", "signature", "x-amz-signature", "x-goog-signature", "key", "code", "auth"})
+
+
+def value_kind(value: str) -> ValueKind:
+    """What `value` looks like, for `is_secret` to decide with the name but without the value. Pure."""
+    v = value.strip()
+    if not v:
+        return ValueKind.EMPTY
+    if _MASK.fullmatch(v):
+        return ValueKind.MASKED
+    if _REFERENCE.fullmatch(v) or _STORE_REFERENCE.fullmatch(v):
+        return ValueKind.REFERENCE
+    lower = v.lower()
+    if lower in _BOOLEANS:
+        return ValueKind.BOOLEAN
+    if lower in DEFAULT_PASSWORDS:
+        return ValueKind.DEFAULT_PASSWORD
+    if _NUMBER.fullmatch(v) or _is_address(v):
+        return ValueKind.NUMBER
+    if _DURATION.fullmatch(v) or _ISO_DURATION.fullmatch(v):
+        return ValueKind.DURATION
+    if _URL_START.match(v) and not any(c.isspace() for c in v):
+        return _url_kind(v)
+    if _PATH_VALUE.fullmatch(v) and not _MIXED_SEGMENT.search(v):
+        return ValueKind.PATH
+    if _apply_rules(v, _tools_in(v.split()), None) != v:
+        return ValueKind.EMBEDDED
+    if lower in AUTH_SCHEMES:
+        return ValueKind.AUTH_SCHEME
+    return ValueKind.TEXT
+
+
+def _is_address(v: str) -> bool:
+    host = v.rsplit(":", 1)[0] if v.count(":") == 1 else v
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _url_kind(v: str) -> ValueKind:
+    try:
+        parts = urlsplit(v)
+        password, user = parts.password, parts.username
+    except ValueError:
+        return ValueKind.TEXT
+    if password and not _plain_value(password) and password != URL_PASSWORD_MASK:
+        return ValueKind.URL_CREDENTIALS
+    for key, val in parse_qsl(parts.query, keep_blank_values=False):
+        if (looks_secret_name(key) or key.lower() in _SECRET_QUERY) and not _plain_value(val):
+            return ValueKind.URL_CREDENTIALS
+    if user and not _plain_value(user):
+        return ValueKind.URL_USER
+    return ValueKind.URL
 
 
 def stub(value: str) -> str:
@@ -67,6 +171,30 @@ def stub(value: str) -> str:
     if n >= 12:
         return f"{value[:2]}…({n} chars)"
     return f"…({n} chars)"
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A value the redaction rules (or a detect-secrets plugin) picked out of free text: its key (a variable,
+    flag, header, "URL"; "" for a bare token), the raw value (never stored: turned into a stub), the rule, and
+    whether the key's name alone decided (then `is_secret` judges the value too)."""
+
+    key: str
+    value: str
+    why: str
+    by_name: bool
+
+
+Sink = list[Found]
+
+
+def _record(sink: Sink | None, key: str, value: str, why: str, *, by_name: bool) -> None:
+    if sink is not None and value:
+        sink.append(Found(key, value, why, by_name))
+
+
+def _unquoted(raw: str) -> str:
+    return raw[1:-1] if len(raw) >= 2 and raw[0] in "\"'" and raw[-1] == raw[0] else raw
 
 
 class SecretScanner:
@@ -80,7 +208,7 @@ class SecretScanner:
     def __init__(self) -> None:
         self._cache: dict[tuple[str, str], tuple[str, ...]] = {}
         self._texts: dict[tuple[str, frozenset[str]], str] = {}
-        self._tokens: dict[str, tuple[str, ...]] = {}
+        self._tokens: dict[str, tuple[tuple[str, str], ...]] = {}
         self._settings: AbstractContextManager[Any] | None = None
         self._plugins: list[Any] | None = None
         self._strong: list[Any] = []
@@ -149,8 +277,57 @@ class SecretScanner:
         out = []
         for entry in entries:
             name, _, value = entry.partition("=")
-            out.append(EnvVar(name=name, length=len(value), stub=stub(value), detectors=self.detectors(name, value)))
+            out.append(self.var(name, value))
         return tuple(out)
+
+    def var(self, name: str, value: str) -> EnvVar:
+        """A key and its value as the snapshot keeps them: name, length, stub, plugins, what the value looks like."""
+        return EnvVar(
+            name=name,
+            length=len(value),
+            stub=stub(value),
+            detectors=self.detectors(name, value),
+            kind=value_kind(value),
+        )
+
+    def labels(self, labels: Mapping[str, str]) -> list[tuple[str, EnvVar, str]]:
+        """The labels that hold a secret: (key, the label as a variable, why)."""
+        out = []
+        for key, value in labels.items():
+            var = self.var(key, value)
+            secret, why = is_secret(var)
+            if secret:
+                out.append((key, var, why))
+        return out
+
+    def pairs(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, EnvVar, str]]:
+        """Of `KEY=value` pairs (an ENV, ARG or LABEL instruction, build arguments), those that hold a secret."""
+        return self.labels(dict(pairs))
+
+    def find(self, text: str) -> list[tuple[str, EnvVar, str]]:
+        """The secrets in free text (a RUN command): what the redaction rules stub, each value that only a
+        secret-like key name flagged judged again by `is_secret` (`TOKEN_TTL=3600` is not one), then the
+        tokens a detect-secrets plugin recognises (AWS keys, GitHub, Slack, Stripe ... tokens).
+        Returns (key, the value as a variable, why)."""
+        sink: Sink = []
+        rest = _apply_rules(text, frozenset(), sink)
+        out: list[tuple[str, EnvVar, str]] = []
+        for hit in sink:
+            var = self.var(hit.key, hit.value)
+            if hit.by_name:
+                secret, why = is_secret(var)
+                if secret:
+                    out.append((hit.key, var, why))
+            elif not _plain_value(hit.value):
+                out.append((hit.key, var, hit.why))
+        if len(rest) >= _MIN_TOKEN:
+            for m in _CANDIDATE.finditer(rest):
+                token = m.group()
+                if "…(" in token or not _HAS_LETTER.search(token) or not _DIGIT_OR_UPPER.search(token):
+                    continue
+                for value, kind in self._token_hits(token):
+                    out.append(("", self.var("", value), kind))
+        return out
 
     def redact(self, text: str, tools: frozenset[str] = frozenset()) -> str:
         """`redact(text)` plus the values that a detect-secrets plugin flags (AWS keys, JWTs, GitHub, Slack,
@@ -178,19 +355,23 @@ class SecretScanner:
         return "".join(out) + text[last:] if out else text
 
     def _token_secrets(self, token: str) -> tuple[str, ...]:
+        return tuple(value for value, _ in self._token_hits(token))
+
+    def _token_hits(self, token: str) -> tuple[tuple[str, str], ...]:
+        """(secret value, plugin name) of each strong plugin's hit in `token`."""
         hit = self._tokens.get(token)
         if hit is None:
             hit = self._scan_token(token)
             self._tokens[token] = hit
         return hit
 
-    def _scan_token(self, token: str) -> tuple[str, ...]:
+    def _scan_token(self, token: str) -> tuple[tuple[str, str], ...]:
         from detect_secrets.core.scan import _is_filtered_out, _scan_line
         from detect_secrets.util.code_snippet import get_code_snippet
 
         self._load()
         context = get_code_snippet(lines=[token], line_number=1)
-        found: list[str] = []
+        found: list[tuple[str, str]] = []
         for plugin in self._strong:
             for secret in _scan_line(
                 plugin=plugin, filename="text", line=token, line_number=1, context=context, enable_eager_search=False
@@ -204,22 +385,78 @@ class SecretScanner:
                     line=token,
                     context=context,
                 ):
-                    found.append(str(value))
+                    found.append((str(value), str(secret.type)))
         return tuple(found)
 
 
+# Kinds of value that are no secret whatever the key's name says.
+PLAIN_KINDS = frozenset(
+    {
+        ValueKind.EMPTY,
+        ValueKind.BOOLEAN,
+        ValueKind.NUMBER,
+        ValueKind.DURATION,
+        ValueKind.PATH,
+        ValueKind.REFERENCE,
+        ValueKind.MASKED,
+    }
+)
+# Key names whose secret word alone says little: `REGISTRY_AUTH=htpasswd` names a mechanism, not a secret.
+_WEAK_SECRET_NAME = re.compile(r"(^|_)AUTH$")
+_URL_PLUGINS = frozenset({"Basic Auth Credentials"})  # decided better by value_kind where it is known
+
+
 def is_secret(var: EnvVar) -> tuple[bool, str]:
-    """Whether a collected variable holds a secret, and why. Pure: decides from the collected facts."""
+    """Whether a collected variable (or label, or value found in a command) holds a secret, and why. Pure:
+    decides from the collected facts (name, length, plugins, what the value looks like), never the value.
+
+    - empty, and values that are no secret whatever their name (booleans, numbers, durations, paths,
+      references such as ${VAR}, masks): not a secret;
+    - a detect-secrets plugin other than the entropy and keyword heuristics recognised the value: a secret;
+    - a password in a URL, a credential inside an option string or config text: a secret;
+    - a secret-like name (`DB_PASSWORD`, not `DB_PASSWORD_FILE` or `TOKEN_TTL`) over anything but a plain URL
+      or, for a bare AUTH name, a mechanism's name (`REGISTRY_AUTH=htpasswd`): a secret; a well-known default
+      password (`changeme`) is called out as such;
+    - the Secret Keyword plugin on a name that is not a checksum or key id: a secret.
+    """
     if var.length == 0:
         return False, ""
-    strong = [d for d in var.detectors if d not in WEAK_DETECTORS]
+    kind = var.kind
+    if kind in PLAIN_KINDS:
+        return False, ""
+    detectors = var.detectors
+    if kind in (ValueKind.URL, ValueKind.URL_USER):
+        detectors = tuple(d for d in detectors if d not in _URL_PLUGINS)
+    strong = [d for d in detectors if d not in WEAK_DETECTORS]
     if strong:
         return True, ", ".join(strong)
+    if kind is ValueKind.URL_CREDENTIALS:
+        return True, "password in a URL"
+    if kind is ValueKind.EMBEDDED:
+        return True, "credential inside the value"
     if looks_secret_name(var.name):
+        if kind is ValueKind.URL:
+            return False, ""
+        if kind is ValueKind.AUTH_SCHEME and _WEAK_SECRET_NAME.search(_upper_name(var.name)):
+            return False, ""
+        if kind is ValueKind.DEFAULT_PASSWORD:
+            return True, "secret-like name holding a well-known default password"
         return True, "secret-like name"
-    if var.detectors and not benign_name(var.name) and "Secret Keyword" in var.detectors:
+    if "Secret Keyword" in detectors and not benign_name(var.name) and not _qualified_name(var.name):
         return True, "Secret Keyword"
     return False, ""
+
+
+def _qualified_name(name: str) -> bool:
+    """A name that points at a secret or describes one (`TOKEN_FILE`, `API_KEY_HEADER`, `..._REALM`)."""
+    upper = _upper_name(name)
+    return bool(_REFERENCE_SUFFIX.search(upper) or _QUALIFIER_SUFFIX.search(upper))
+
+
+def secret_evidence(var: EnvVar, why: str, where: str = "") -> str:
+    """How a secret is shown in evidence: where it is, its key, a stub and the rule: never the value."""
+    place = f"{where} " if where else ""
+    return f"{place}{var.name}={var.stub} [{why}]"
 
 
 # --- redaction of free text -----------------------------------------------------------------------
@@ -371,11 +608,15 @@ def redact_label(key: str, value: str, scanner: SecretScanner | None = None) -> 
 def mask_userinfo(text: str) -> str:
     """URLs keep their user name and lose their password: `https://bob:pw@mirror` -> `https://bob:***@mirror`;
     so does `user:pw@proxy:3128` without a scheme (not `image:tag@sha256:…`)."""
+    return _mask_userinfo(text, None)
+
+
+def _mask_userinfo(text: str, sink: Sink | None) -> str:
     if "@" not in text:
         return text
     if "://" in text:
-        text = _URL_USERINFO.sub(_mask_url, text)
-    return _BARE_USERINFO.sub(_mask_bare, text)
+        text = _URL_USERINFO.sub(lambda m: _mask_url(m, sink), text)
+    return _BARE_USERINFO.sub(lambda m: _mask_bare(m, sink), text)
 
 
 def _redact(text: str, tools: frozenset[str], scanner: SecretScanner | None) -> str:
@@ -384,16 +625,21 @@ def _redact(text: str, tools: frozenset[str], scanner: SecretScanner | None) -> 
 
 @lru_cache(maxsize=16384)
 def _redact_rules(text: str, tools: frozenset[str]) -> str:
+    return _apply_rules(text, tools, None)
+
+
+def _apply_rules(text: str, tools: frozenset[str], sink: Sink | None) -> str:
+    """Every rule in turn; with a `sink`, each value a rule stubs is also recorded there (see `Found`)."""
     if not _MAYBE.search(text):
         return text
     if "PRIVATE KEY" in text:
-        text = _PRIVATE_KEY.sub(_stub_key_block, text)
-    text = _HEADER.sub(_stub_header, text)
-    text = _BEARER.sub(_stub_bearer, text)
-    text = _flags(text, tools)
-    text = _assignments(text)
-    text = _colon_pairs(text)
-    return mask_userinfo(text)
+        text = _PRIVATE_KEY.sub(lambda m: _stub_key_block(m, sink), text)
+    text = _HEADER.sub(lambda m: _stub_header(m, sink), text)
+    text = _BEARER.sub(lambda m: _stub_bearer(m, sink), text)
+    text = _flags(text, tools, sink)
+    text = _assignments(text, sink)
+    text = _colon_pairs(text, sink)
+    return _mask_userinfo(text, sink)
 
 
 # --- values -----------------------------------------------------------------------------------------
@@ -483,40 +729,44 @@ def _stub_within(token: str, secrets: tuple[str, ...]) -> str:
 # --- rules ------------------------------------------------------------------------------------------
 
 
-def _stub_key_block(m: re.Match[str]) -> str:
+def _stub_key_block(m: re.Match[str], sink: Sink | None = None) -> str:
     body = m.group(2)
     inner = body.strip()
     if not inner:
         return m.group(0)
+    _record(sink, "PRIVATE KEY", inner, "private key block", by_name=False)
     lead = body[: len(body) - len(body.lstrip())]
     trail = body[len(body.rstrip()) :]
     return f"{m.group(1)}{lead}{stub(inner)}{trail}"
 
 
-def _stub_header(m: re.Match[str]) -> str:
+def _stub_header(m: re.Match[str], sink: Sink | None = None) -> str:
     value = m.group(4)
     if _plain_value(value):
         return m.group(0)
+    _record(sink, m.group(1), value, "credential in an Authorization header", by_name=False)
     return f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{stub(value)}"
 
 
-def _stub_bearer(m: re.Match[str]) -> str:
+def _stub_bearer(m: re.Match[str], sink: Sink | None = None) -> str:
     value = m.group(2)
     if not _HAS_DIGIT.search(value):  # "Bearer authentication" in prose
         return m.group(0)
+    _record(sink, "Bearer", value, "bearer token", by_name=False)
     return f"{m.group(1)}{stub(value)}"
 
 
-def _mask_url(m: re.Match[str]) -> str:
+def _mask_url(m: re.Match[str], sink: Sink | None = None) -> str:
     password = m["password"]
     if not password or password == URL_PASSWORD_MASK or _REFERENCE.fullmatch(password):
         return m.group(0)
     if re.match(r"\d+/", password):  # `https://host:5000/path@x`: a port and a path, no password
         return m.group(0)
+    _record(sink, "URL", password, "password in a URL", by_name=False)
     return f"{m['scheme']}{m['user']}:{URL_PASSWORD_MASK}@"
 
 
-def _mask_bare(m: re.Match[str]) -> str:
+def _mask_bare(m: re.Match[str], sink: Sink | None = None) -> str:
     password = m["password"]
     if (
         m["user"].lower() == "mailto"
@@ -525,6 +775,7 @@ def _mask_bare(m: re.Match[str]) -> str:
         or _REFERENCE.fullmatch(password)
     ):
         return m.group(0)
+    _record(sink, "user:password@host", password, "password in a URL", by_name=False)
     return f"{m['user']}:{URL_PASSWORD_MASK}@"
 
 
@@ -614,7 +865,7 @@ def _separate_kind(arg: str, tools: frozenset[str]) -> str | None:
     return None
 
 
-def _flags(text: str, tools: frozenset[str]) -> str:
+def _flags(text: str, tools: frozenset[str], sink: Sink | None = None) -> str:
     """`--password v`, `--token=v`, Go's `-token v`, and the short flags of known tools (`mysql -pv`)."""
     if "-" not in text:
         return text
@@ -650,6 +901,10 @@ def _flags(text: str, tools: frozenset[str]) -> str:
             pos = m.end()
             continue
         start, end, shown = span
+        if sink is not None:
+            flag = dashes + (name[0] if kind is not None else name)
+            by_name = kind is None and _long_kind(name, frozenset(), separate=False) == _SECRET
+            _record(sink, flag, _unquoted(text[start:end]), "secret option value", by_name=by_name)
         out += [text[last:start], shown]
         last = pos = end
     return "".join(out) + text[last:] if out else text
@@ -675,7 +930,7 @@ def _separate_span(text: str, at: int, kind: str) -> tuple[int, int, str] | None
     return _value_span(text, start, kind)
 
 
-def _assignments(text: str) -> str:
+def _assignments(text: str, sink: Sink | None = None) -> str:
     """`KEY=value` where KEY looks secret; a harmless key's value is searched on (`opts=token=…`)."""
     if "=" not in text:
         return text
@@ -686,6 +941,7 @@ def _assignments(text: str) -> str:
             span = _value_span(text, m.end(), _SECRET)
             if span is not None:
                 start, end, shown = span
+                _record(sink, m.group(1), _unquoted(text[start:end]), "secret-like name", by_name=True)
                 out += [text[last:start], shown]
                 last = pos = end
                 continue
@@ -693,7 +949,7 @@ def _assignments(text: str) -> str:
     return "".join(out) + text[last:] if out else text
 
 
-def _colon_pairs(text: str) -> str:
+def _colon_pairs(text: str, sink: Sink | None = None) -> str:
     """`"key": "value"`, `key: value` (YAML: to the end of the line) and `X-Api-Key: value` for secret keys."""
     if ":" not in text:
         return text
@@ -723,6 +979,7 @@ def _colon_pairs(text: str) -> str:
             continue
         shown = _redact_value(_SECRET, text[start:end])
         if shown is not None:
+            _record(sink, m.group(2), _unquoted(text[start:end]), "secret-like name", by_name=True)
             out += [text[last:start], shown]
             last = pos = end
     return "".join(out) + text[last:] if out else text

@@ -4,6 +4,7 @@ no I/O here. Each rule cites where Docker decides it.
 
 from __future__ import annotations
 
+import json
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -94,13 +95,10 @@ def effective_capabilities(privileged: bool, cap_add: Iterable[str], cap_drop: I
 
 # --- users ----------------------------------------------------------------------------------------
 
-_ROOT_USERS = frozenset({"", "0", "root"})
-
-
 def is_root_user(user: str) -> bool:
-    """Whether a Config.User / --user value runs as root: empty, `root`, `0`, with any group (`0:0`,
-    `root:root`, `0:anything`): the user part decides."""
-    return user.split(":", 1)[0].strip() in _ROOT_USERS
+    """Whether a Config.User / --user value runs as root: empty, `root`, `0` (or any other spelling of uid 0,
+    `00`, `+0`: see `user_uid`), with any group (`0:0`, `root:root`, `0:anything`): the user part decides."""
+    return user_uid(user) == 0
 
 
 # --- Go booleans ----------------------------------------------------------------------------------
@@ -513,3 +511,213 @@ ULIMIT_NAMES = frozenset(
         "stack",
     }
 )
+
+
+# --- container runtime truth: what a container really gets ---------------------------------------
+# The rules the container collectors (runbench.collect.proc, runbench.collect.resolve) and the container checks
+# share to compare a container's configuration with what the kernel gives its processes.
+
+# Bit N of /proc/<pid>/status CapEff/CapPrm/CapBnd is capability N (linux include/uapi/linux/capability.h).
+CAPABILITY_BITS: tuple[str, ...] = (
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+)
+
+
+def capability_names(mask: int) -> tuple[str, ...]:
+    """The capabilities of a CapEff/CapPrm/CapBnd mask, in bit order; a bit this table does not know (a newer
+    kernel) is named `BIT_<n>`."""
+    names = []
+    bit = 0
+    while mask >> bit:
+        if mask >> bit & 1:
+            names.append(CAPABILITY_BITS[bit] if bit < len(CAPABILITY_BITS) else f"BIT_{bit}")
+        bit += 1
+    return tuple(names)
+
+
+def user_uid(user: str) -> int | None:
+    """The uid a Config.User / --user / exec --user value names without looking at the image: the user part
+    (before `:`) empty or `root` is 0, a number is that number (Go's strconv.Atoi, as runc parses it: `00`,
+    `+0` and `-0` are 0 too); any other name is None (only the image's /etc/passwd can tell)."""
+    name = user.split(":", 1)[0].strip()
+    if name in ("", "root"):
+        return 0
+    digits = name[1:] if name[:1] in ("+", "-") else name
+    if not digits or not digits.isascii() or not digits.isdigit():
+        return None
+    number = int(digits)
+    return -number if name.startswith("-") else number
+
+
+# Syscalls whose reach decides whether an escape from a container is possible: mounting, new namespaces and
+# joining others, tracing, loading kernel code (modules, kexec, eBPF), handle-based opens past the mount
+# namespace (the "shocker" escape), the kernel keyring, and the new mount API. Docker's default profile
+# blocks every one of them for a container without CAP_SYS_ADMIN (moby profiles/seccomp/default.json).
+ESCAPE_SYSCALLS = frozenset(
+    {
+        "mount",
+        "umount",
+        "umount2",
+        "unshare",
+        "setns",
+        "pivot_root",
+        "ptrace",
+        "process_vm_writev",
+        "kexec_load",
+        "kexec_file_load",
+        "init_module",
+        "finit_module",
+        "delete_module",
+        "bpf",
+        "perf_event_open",
+        "open_by_handle_at",
+        "keyctl",
+        "add_key",
+        "request_key",
+        "userfaultfd",
+        "fsopen",
+        "fsmount",
+        "fsconfig",
+        "move_mount",
+        "open_tree",
+    }
+)
+# Seccomp actions that let a syscall run (SCMP_ACT_LOG only logs it); every other action stops it (ERRNO,
+# KILL*, TRAP, TRACE without a tracer) or hands it to a supervisor (NOTIFY), which runbench cannot judge.
+SECCOMP_ALLOW_ACTIONS = frozenset({"SCMP_ACT_ALLOW", "SCMP_ACT_LOG"})
+SECCOMP_MAX_TEXT = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class SeccompProfile:
+    """What a seccomp profile (Docker's JSON format) leaves open: its default action and the syscalls it lets
+    through unconditionally."""
+
+    default_action: str
+    open_escapes: frozenset[str]  # escape syscalls the profile lets through with no condition
+
+    @property
+    def allows_by_default(self) -> bool:
+        return self.default_action in SECCOMP_ALLOW_ACTIONS
+
+    @property
+    def blocked_escapes(self) -> frozenset[str]:
+        return ESCAPE_SYSCALLS - self.open_escapes
+
+    @property
+    def confines(self) -> bool:
+        """False when the profile stops none of the escape syscalls: unconfined in all but name."""
+        return bool(self.blocked_escapes)
+
+
+def seccomp_profile(text: str) -> tuple[SeccompProfile | None, str]:
+    """The profile a `seccomp=<json>` security option holds (the engine stores the file's JSON there), or None
+    and why when it is not a profile. Docker's rule (moby profiles/seccomp): the default action applies to
+    every syscall no rule names; a rule applies its action to its `names` (or the older `name`). A syscall is
+    open when it runs whatever its arguments, capabilities or architecture: allowed by default and named by
+    no rule that stops it, or named by a rule that allows it without `args`, `includes` or `excludes`."""
+    if len(text) > SECCOMP_MAX_TEXT:
+        return None, f"the profile is over {SECCOMP_MAX_TEXT} bytes"
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        return None, "the profile's JSON is nested too deeply"
+    except ValueError as exc:
+        return None, f"not JSON ({exc})"
+    if not isinstance(data, dict):
+        return None, "not a JSON object"
+    default = data.get("defaultAction")
+    if not isinstance(default, str) or not default:
+        return None, "no defaultAction"
+    rules = data.get("syscalls")
+    stopped: set[str] = set()
+    allowed: set[str] = set()
+    for rule in rules if isinstance(rules, list) else []:
+        if not isinstance(rule, dict):
+            continue
+        names = rule.get("names")
+        named = [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+        if isinstance(rule.get("name"), str):
+            named.append(rule["name"])
+        action = rule.get("action")
+        unconditional = not any(rule.get(k) for k in ("args", "includes", "excludes"))
+        if action in SECCOMP_ALLOW_ACTIONS:
+            if unconditional:
+                allowed.update(named)
+        else:
+            stopped.update(named)
+    if default in SECCOMP_ALLOW_ACTIONS:
+        open_escapes = ESCAPE_SYSCALLS - stopped
+    else:
+        open_escapes = ESCAPE_SYSCALLS & (allowed - stopped)
+    return SeccompProfile(default_action=default, open_escapes=frozenset(open_escapes)), ""
+
+
+# Processes whose unix listening sockets are container engine APIs (and their runtimes'), and the container
+# runtime supervisors whose children are a container's processes (docker and containerd: containerd-shim*;
+# podman and CRI-O: conmon).
+ENGINE_PROCESS_NAMES = frozenset({"dockerd", "containerd", "podman", "crio"})
+RUNTIME_SUPERVISORS = ("containerd-shim", "conmon")
+# Where dockerd starts its own containerd when it is not given --containerd (moby libcontainerd/supervisor).
+DOCKERD_MANAGED_CONTAINERD_SOCKET = "/run/docker/containerd/containerd.sock"
+# The namespaces a container may share with the host or with another container, by the name of their
+# /proc/<pid>/ns/ entry, and the HostConfig field that configures each.
+NAMESPACE_FIELDS = (("net", "NetworkMode"), ("pid", "PidMode"), ("ipc", "IpcMode"), ("uts", "UTSMode"))
+CFS_PERIOD_DEFAULT_US = 100_000  # the kernel's CFS period when HostConfig.CpuPeriod is 0
+
+
+def joined_container(mode: str) -> str | None:
+    """The container a `container:<name or id>` namespace mode joins; None for any other mode."""
+    if mode.startswith("container:"):
+        return mode[len("container:") :] or None
+    return None
+
+
+def cpu_limit_cpus(nano_cpus: int, cpu_quota: int, cpu_period: int | None) -> float | None:
+    """How many CPUs a container may use at most: NanoCpus / 1e9, else CpuQuota / CpuPeriod (the period
+    defaults to 100 ms); None when neither is set (0 or -1: unlimited)."""
+    if nano_cpus > 0:
+        return nano_cpus / 1e9
+    if cpu_quota > 0:
+        return cpu_quota / (cpu_period if cpu_period and cpu_period > 0 else CFS_PERIOD_DEFAULT_US)
+    return None

@@ -230,7 +230,11 @@ def test_dockerd_argv_is_stored_redacted(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(
         collect_engine,
         "daemon_facts",
-        lambda table, host: (DaemonFacts(pid=1, uid=0, argv=argv, verified=True, verified_by="test"), "", DaemonJson()),
+        lambda table, host, **_: (
+            DaemonFacts(pid=1, uid=0, argv=argv, verified=True, verified_by="test"),
+            "",
+            DaemonJson(),
+        ),
     )
     monkeypatch.setattr(collect_engine, "host_facts", lambda *a: HostFacts(hostname="h", local=True))
     snap = collect(CollectRequest(), api=FakeAPI([]))

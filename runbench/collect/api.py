@@ -20,7 +20,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -202,6 +202,56 @@ class EngineAPI:
             raise EngineBadAnswer(f"GET {path} answered {_json_kind(data)}, not {want}")
         return data
 
+    def stream(
+        self,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        timeout: float | None = None,
+        max_bytes: int | None = None,
+    ) -> Iterator[bytes]:
+        """The body of GET `path` in pieces as they arrive, for the one answer too large to hold (an image
+        export, GET /images/{id}/get). Bounded like `get`: the whole answer within `timeout` (default: this
+        client's timeout) and the collection's deadline, every read within what is left of both; at most
+        `max_bytes` bytes when given. Its own connection, closed when the iteration ends or is abandoned."""
+        if self.down is not None:
+            raise EngineDown(f"not attempted: {self.down.reason}")
+        limit = check_seconds(timeout, "timeout") if timeout is not None else self.timeout
+        target = quote(path, safe="/:@") + (f"?{urlencode(params)}" if params else "")
+        end = time.monotonic() + limit
+        whole_run = self.deadline is not None and self.deadline < end
+        if self.deadline is not None:
+            end = min(end, self.deadline)
+        sock: socket.socket | None = None
+        try:
+            sock = self._connect(end, whole_run)
+            request = (
+                f"GET {target} HTTP/1.1\r\nHost: {self._host_header()}\r\nUser-Agent: runbench/{__version__}\r\n"
+                "Accept: application/x-tar\r\nConnection: close\r\n\r\n"
+            ).encode("ascii")
+            try:
+                _sendall(sock, request, end, whole_run, limit)
+            except _StaleConnection:
+                raise EngineDown("the engine closed the connection without answering") from None
+            reader = _Reader(sock, b"", end, whole_run, limit)
+            try:
+                status, headers = _head(reader)
+                if status >= 400:
+                    raise self._http_error(status, _small_body(reader, headers), path)
+                yield from _body_pieces(reader, headers, max_bytes)
+            except _StaleConnection:
+                raise EngineDown("the engine closed the connection without answering") from None
+        except EngineTimeout as exc:
+            if time.monotonic() >= (self.deadline or math.inf) or not self._alive():
+                self._trip(exc)
+            raise
+        except EngineDown as exc:
+            self._trip(exc)
+            raise
+        finally:
+            if sock is not None:
+                _close(sock)
+
     def _trip(self, exc: EngineDown) -> None:
         with self._lock:
             if self.down is None:
@@ -286,6 +336,15 @@ class EngineAPI:
     def _socket(self, end: float, whole_run: bool) -> socket.socket:
         if self._local.sock is not None:
             return self._local.sock
+        sock = self._connect(end, whole_run)
+        self._local.sock = sock
+        self._local.buffer = b""
+        with self._lock:
+            self._socks.append(sock)
+        return sock
+
+    def _connect(self, end: float, whole_run: bool) -> socket.socket:
+        """A new connection to the engine, within what is left of `end`."""
         ep = self.endpoint
         remaining = _remaining(end, whole_run, self.timeout)
         try:
@@ -310,10 +369,6 @@ class EngineAPI:
             raise EngineDown(f"TLS handshake with {ep.display} failed: {exc.reason or exc}") from None
         except OSError as exc:
             raise EngineDown(f"cannot connect to {ep.display}: {exc.strerror or exc}") from None
-        self._local.sock = sock
-        self._local.buffer = b""
-        with self._lock:
-            self._socks.append(sock)
         return sock
 
     def _tls(self) -> ssl.SSLContext:
@@ -473,6 +528,75 @@ class _Reader:
             if len(self.buf) > cap:
                 raise EngineBadAnswer(f"answer over the {_mb(cap)} cap")
         return bytes(self.buf)
+
+
+def _head(reader: _Reader) -> tuple[int, dict[str, str]]:
+    """The status and headers (lower-case names) of an answer."""
+    head = reader.until(b"\r\n\r\n", MAX_HEADER_BYTES)
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+        raise EngineBadAnswer(f"not an HTTP answer: {lines[0][:60]!r}")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, val = line.partition(":")
+        if sep:
+            headers[name.strip().lower()] = val.strip()
+    return int(parts[1]), headers
+
+
+def _small_body(reader: _Reader, headers: Mapping[str, str], cap: int = 64 * 1024) -> bytes:
+    """An error answer's body (its start), for the message."""
+    try:
+        return b"".join(_body_pieces(reader, headers, cap))
+    except EngineError:
+        return bytes(reader.buf[:cap])
+
+
+def _body_pieces(reader: _Reader, headers: Mapping[str, str], cap: int | None) -> Iterator[bytes]:
+    """A body as it arrives: Content-Length, chunked, or to the end of the connection; at most `cap` bytes."""
+    sent = 0
+
+    def take(n: int) -> bytes:
+        nonlocal sent
+        if cap is not None and sent + n > cap:
+            raise EngineBadAnswer(f"answer over the {_mb(cap)} cap")
+        sent += n
+        piece = bytes(reader.buf[:n])
+        del reader.buf[:n]
+        return piece
+
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        while True:
+            line = reader.until(b"\r\n", 1024).split(b";", 1)[0].strip()
+            try:
+                size = int(line, 16)
+            except ValueError:
+                raise EngineBadAnswer(f"bad chunk size {line[:20]!r}") from None
+            if size == 0:
+                reader.until(b"\r\n", MAX_HEADER_BYTES)  # trailers end with an empty line
+                return
+            while size:
+                if not reader.buf and not reader._more():
+                    raise EngineDown("the engine closed the connection mid-answer")
+                piece = take(min(size, len(reader.buf)))
+                size -= len(piece)
+                yield piece
+            reader.until(b"\r\n", 2)
+    elif "content-length" in headers:
+        length = headers["content-length"]
+        if not length.isdigit():
+            raise EngineBadAnswer(f"bad Content-Length {length[:20]!r}")
+        left = int(length)
+        while left:
+            if not reader.buf and not reader._more():
+                raise EngineDown(f"the engine closed the connection with {left:,} bytes of the answer left")
+            piece = take(min(left, len(reader.buf)))
+            left -= len(piece)
+            yield piece
+    else:
+        while reader.buf or reader._more():
+            yield take(len(reader.buf))
 
 
 def _close(sock: socket.socket) -> None:

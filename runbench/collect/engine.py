@@ -6,14 +6,16 @@ import fnmatch
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from runbench import __version__, daemonconfig
-from runbench.collect import parse
+from runbench.collect import parse, resolve
+from runbench.collect import probe as tcp_probe
 from runbench.collect import shape as shape_of
 from runbench.collect.api import (
     DEFAULT_MAX_BYTES,
@@ -25,8 +27,12 @@ from runbench.collect.api import (
     EngineTimeout,
     parse_host,
 )
-from runbench.collect.host import DaemonJson, daemon_facts, files_facts, host_facts
+from runbench.collect.host import DaemonJson, HostRoot, daemon_facts, files_elsewhere, files_facts, host_facts
+from runbench.collect.hostinfo import host_details
+from runbench.collect.images import ImageJob, deep_scan
+from runbench.collect.images import resolve as resolve_images
 from runbench.collect.proc import ProcessTable, attach_processes
+from runbench.collect.swarm import collect_swarm
 from runbench.secrets import SecretScanner, redact_argv
 from runbench.snapshot import (
     CollectionError,
@@ -38,7 +44,6 @@ from runbench.snapshot import (
     ExecFacts,
     Fact,
     HostFacts,
-    ImageFacts,
     NetworkFacts,
     Snapshot,
 )
@@ -73,6 +78,11 @@ class CollectRequest:
     workers: int = 8
     read_host: bool = True  # read /proc and the daemon's files when the engine is local
     id_prefix_min: int = 4  # a --container value of this many hex digits or more also matches id prefixes
+    images: str = "in-use"  # "in-use": the images of the containers in scope; "all": every local image too
+    image_refs: tuple[str, ...] = ()  # `runbench image REF...`: only these local images, no container
+    deep: bool = False  # --deep: read each image's files (GET /images/{id}/get, streamed)
+    deep_timeout: float = 600.0  # wall-clock limit of one image export (the collection deadline holds too)
+    host_root: str | None = None  # --host-root: the engine host's / is mounted here; its files are read below it
 
 
 def _effective_host(req: CollectRequest) -> str:
@@ -118,11 +128,33 @@ class EngineClient:
     def exec_inspect(self, eid: str) -> dict[str, Any]:
         return dict(self._get(f"/exec/{eid}/json", shape_of.EXEC))
 
+    def inspect_volume(self, name: str) -> dict[str, Any]:
+        return dict(self._get(f"/volumes/{quote(name, safe='')}", shape_of.VOLUME))
+
     def inspect_image(self, iid: str) -> dict[str, Any]:
         return dict(self._get(f"/images/{iid}/json", shape_of.IMAGE))
 
     def history(self, iid: str) -> list[Any]:
         return list(self._get(f"/images/{iid}/history", shape_of.HISTORY))
+
+    def export_image(self, iid: str, timeout: float | None = None) -> Iterator[bytes]:
+        """The image's export (a tar of its layers), streamed: never held whole (runbench.collect.layers)."""
+        return self.api.stream(f"/images/{iid}/get", timeout=timeout)
+
+    def swarm(self) -> dict[str, Any]:
+        return dict(self._get("/swarm", shape_of.SWARM))
+
+    def nodes(self) -> list[Any]:
+        return list(self._get("/nodes", shape_of.NODES))
+
+    def services(self) -> list[Any]:
+        return list(self._get("/services", shape_of.SERVICES))
+
+    def secrets(self) -> list[Any]:
+        return list(self._get("/secrets", shape_of.SECRETS))
+
+    def unlock_key(self) -> dict[str, Any]:
+        return dict(self._get("/swarm/unlockkey", shape_of.UNLOCK_KEY))
 
     def close(self) -> None:
         self.api.close()
@@ -230,16 +262,24 @@ def _collect(
     version = _essential(api.version, where)
     info = _essential(api.info, where)
     engine: EngineFacts = parse.engine_facts(info, version)
-    rows = _essential(lambda: api.containers(req.labels), where)
+    rows = [] if req.image_refs else _essential(lambda: api.containers(req.labels), where)
     inventory = tuple(
-        ContainerSummary(id=_str(r.get("Id")), name=_name(r), image=_str(r.get("Image")), state=_str(r.get("State")))
+        ContainerSummary(
+            id=_str(r.get("Id")),
+            name=_name(r),
+            image=_str(r.get("Image")),
+            state=_str(r.get("State")),
+            image_id=_str(r.get("ImageID")) or None,
+        )
         for r in rows
         if isinstance(r, dict)
     )
     in_scope = [s for s in inventory if _matches(s, req) and (req.all_containers or s.state in RUNNING_STATES)]
     image_tags: dict[str, str] = {}
+    local_images: list[str] = []
     try:
         for row in api.images():
+            local_images.append(_str(row.get("Id")) if isinstance(row, dict) else "")
             tags = row.get("RepoTags") if isinstance(row, dict) else None
             for tag in tags if isinstance(tags, list) else []:
                 if isinstance(tag, str) and tag and tag != "<none>:<none>":
@@ -252,7 +292,15 @@ def _collect(
     except EngineError as exc:
         errors.append(CollectionError(Fact.NETWORKS, "", exc.reason))
 
+    # The TCP listeners are found and probed in a thread of their own while the containers are inspected.
+    pending = tcp_probe.start() if req.read_host and tcp_probe.may_be_local(docker_host) else None
     scanner = SecretScanner()
+    # Images are inspected once each, in a pool of their own, while the containers are (runbench.collect.images).
+    named = _essential(lambda: resolve_images(api, req.image_refs), where) if req.image_refs else {}
+    image_job = ImageJob(api, scanner, workers=max(1, min(4, req.workers)))
+    image_job.add(named or sorted({s.image_id for s in in_scope if s.image_id}))  # ImageID of the container list
+    if req.images == "all" and not req.image_refs:
+        image_job.add(local_images)
     total = len(in_scope)
     report("containers", 0, total)
 
@@ -292,54 +340,53 @@ def _collect(
             errors.extend(problems)
             if facts is not None:
                 containers.append(facts)
+    volumes = _inspect_volumes(api, resolve.volumes_in_use(containers), req.workers)
 
-    image_ids = sorted({c.image_id for c in containers if c.image_id})
-    report("images", 0, len(image_ids))
-
-    def inspect_image(image_id: str) -> tuple[ImageFacts | None, list[CollectionError]]:
-        try:
-            data = api.inspect_image(image_id)
-        except EngineError as exc:
-            return None, [CollectionError(Fact.IMAGE, image_id, exc.reason)]
-        problems = []
-        history: list[Any] | None
-        try:
-            history = api.history(image_id)
-        except EngineError as exc:
-            problems.append(CollectionError(Fact.HISTORY, image_id, exc.reason))
-            history = None
-        try:
-            return parse.image_facts(data, history, scanner), problems
-        except (TypeError, ValueError, AttributeError, KeyError) as exc:
-            why = f"GET /images/{image_id[:19]}/json: unexpected answer ({exc})"
-            return None, [CollectionError(Fact.IMAGE, image_id, why[:400])]
-
-    images: list[ImageFacts] = []
-    with ThreadPoolExecutor(max_workers=max(1, req.workers)) as pool:
-        for i, (image, problems) in enumerate(pool.map(inspect_image, image_ids), 1):
-            report("images", i, len(image_ids))
-            errors.extend(problems)
-            if image is not None:
-                images.append(image)
+    references: dict[str, list[str]] = dict(named)
+    for c in containers:
+        references.setdefault(c.image_id, []).append(c.image_ref)
+    image_job.add(sorted(i for i in references if i))  # an image that the container list did not name
+    images, image_errors = image_job.finish(references, report)
+    errors.extend(image_errors)
+    if req.deep:
+        images = deep_scan(api, images, req.deep_timeout, report)
 
     host: HostFacts | None = None
     daemon: DaemonFacts | None = None
     daemon_why = "host facts not read (--no-host)"
     daemon_json = DaemonJson()
+    table: ProcessTable | None = None
     if req.read_host:
         report("host", 0, 1)
         table = ProcessTable.read(cmdline_of=frozenset({"dockerd", "containerd"}))
-        daemon, daemon_why, daemon_json = daemon_facts(table, docker_host)
-        host = host_facts(engine.hostname, docker_host, daemon is not None and daemon.verified is True)
+        daemon, daemon_why, daemon_json = daemon_facts(table, docker_host, host_root=req.host_root)
+        host = host_facts(engine.hostname, docker_host, daemon is not None and daemon.verified is True, req.host_root)
         if not host.local:
             daemon, daemon_why, daemon_json = None, host.local_reason, DaemonJson()
             errors.append(CollectionError(Fact.HOST, "", host.local_reason))
+        else:  # audit rules, systemd units, mounts, groups, LSMs, certs.d (runbench.collect.hostinfo)
+            host = host_details(host, engine, daemon, daemon_json, table)
         attached = [attach_processes(c, table, host, daemon) for c in containers]
         containers = [c for c, _ in attached]
         errors.extend(e for _, e in attached if e is not None)
         report("host", 1, 1)
     else:
         errors.append(CollectionError(Fact.HOST, "", daemon_why))
+    # What each container really gets: namespace joins, real mount sources, the engine sockets that exist.
+    local = host is not None and host.local
+    root = HostRoot(host.host_root or req.host_root or "/") if host is not None and local else None
+    remote_why = host.local_reason if host is not None else daemon_why
+    runtime, host_inodes = resolve.runtime_host(
+        local=local,
+        local_why=remote_why,
+        cpus=parse.host_cpus(info),
+        table=table,
+        daemon=daemon if daemon is not None and daemon.verified is True else None,
+        root=root,
+        docker_root=engine.root_dir,
+    )
+    directory = resolve.Directory((resolve.Joinable.of(c) for c in containers), lambda ref: _join_target(api, ref))
+    containers = [resolve.resolve_container(c, directory, host_inodes, volumes, root, remote_why) for c in containers]
     if daemon is None:
         errors.append(CollectionError(Fact.DAEMON, "", daemon_why))
     elif daemon.verified is not True:
@@ -353,12 +400,18 @@ def _collect(
         daemon_json_path=daemon_json.path,
         daemon_json_why=daemon_json.why,
         info=info,
+        service=host.unit("docker.service") if host is not None and host.local else None,
     )
     if daemon is not None:  # decided on the raw argv above; stored with secret values redacted
         daemon = replace(daemon, argv=redact_argv(daemon.argv))
     if "daemon.json" in config.unread:
         errors.append(CollectionError(Fact.DAEMON_CONFIG, daemon_json.path, config.unread["daemon.json"]))
+    tcp = None
+    if pending is not None and host is not None and host.local:  # joined here; the configured endpoints join it
+        configured = tcp_probe.configured_endpoints(config, tcp_probe.socket_streams(host, config))
+        tcp = pending.finish(configured, daemon.pid if daemon is not None and trusted else None)
 
+    swarm = collect_swarm(api, info, scanner, errors)
     scanner.close()
     snapshot = Snapshot(
         runbench_version=__version__,
@@ -380,19 +433,47 @@ def _collect(
         inventory=inventory,
         image_tags=image_tags,
         daemon_config=config,
-        swarm=parse.swarm_facts(info),
+        swarm=swarm,
+        tcp=tcp,
+        runtime_host=runtime,
     )
     if host is not None and host.local and file_paths is not None:
         report("files", 0, 1)
-        snapshot = replace(snapshot, files=files_facts(file_paths(snapshot)))
+        snapshot = replace(snapshot, files=files_facts(file_paths(snapshot), host.host_root))
         report("files", 1, 1)
     elif file_paths is not None:
         errors.append(CollectionError(Fact.FILES, "", host.local_reason if host is not None else daemon_why))
+        snapshot = replace(snapshot, files=files_elsewhere(file_paths(snapshot)))  # judged as skip: not this host
     return replace(
         snapshot,
         duration_s=round(time.monotonic() - started, 3),
         errors=tuple(sorted(errors, key=lambda e: e.sort_key)),
     )
+
+
+def _inspect_volumes(api: Any, names: list[str], workers: int) -> dict[str, resolve.VolumeAnswer]:
+    """One inspect per volume in use (its driver and options decide what it mounts), in a small pool."""
+
+    def one(name: str) -> tuple[str, resolve.VolumeAnswer]:
+        try:
+            return name, resolve.VolumeAnswer(api.inspect_volume(name))
+        except EngineError as exc:
+            return name, resolve.VolumeAnswer(None, exc.reason)
+
+    if not names:
+        return {}
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(names)))) as pool:
+        return dict(pool.map(one, names))
+
+
+def _join_target(api: Any, ref: str) -> tuple[resolve.Joinable | None, str]:
+    """A container another one joins (`--network container:<ref>`) that is not in scope: inspected once."""
+    try:
+        return resolve.Joinable.of_inspect(api.inspect_container(ref)), ""
+    except EngineNotFound:
+        return None, f"container {resolve.short(ref)} does not exist"
+    except EngineError as exc:
+        return None, f"container {resolve.short(ref)} could not be inspected: {exc.reason}"
 
 
 def _str(value: Any) -> str:

@@ -11,11 +11,11 @@ import socket
 import stat
 import struct
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from runbench import daemonconfig
 from runbench.collect.proc import ProcessTable
-from runbench.hostfs import MIB, HostFile, read_host_file
+from runbench.hostfs import HOST_FILE_CAP, MIB, HostFile, read_host_file
 from runbench.semantics import DEFAULT_DAEMON_JSON, DEFAULT_DOCKER_SOCKET, unix_socket_path
 from runbench.snapshot import DaemonFacts, FileFacts, FileType, HostFacts
 
@@ -29,9 +29,10 @@ _SS_UNCONNECTED = "01"  # /proc/net/unix St of a listening socket
 PeerPid = Callable[[str], "int | None"]
 
 
-def _os_name(path: str = "/etc/os-release") -> str:
+def _os_name(path: str = "/etc/os-release", root: HostRoot | None = None) -> str:
     # /etc/os-release is usually a symlink to ../usr/lib/os-release
-    release = read_host_file(path, max_bytes=OS_RELEASE_CAP, within="/usr/lib")
+    root = root or HostRoot()
+    release = root.read(path, max_bytes=OS_RELEASE_CAP, within="/usr/lib")
     for line in (release.text or "").splitlines():
         if line.startswith("PRETTY_NAME="):
             return line.split("=", 1)[1].strip().strip('"')[:200]
@@ -328,7 +329,12 @@ class DaemonJson:
 
 
 def daemon_facts(
-    table: ProcessTable, docker_host: str, *, proc: str = PROC, peer: PeerPid = listener_pid
+    table: ProcessTable,
+    docker_host: str,
+    *,
+    proc: str = PROC,
+    peer: PeerPid = listener_pid,
+    host_root: str | None = None,
 ) -> tuple[DaemonFacts | None, str, DaemonJson]:
     """The dockerd serving `docker_host` (None and why when there is none to name) and its daemon.json.
 
@@ -352,7 +358,7 @@ def daemon_facts(
             verified_by=ident.verified_by,
         )
         return facts, ident.why, DaemonJson(why=f"not read: {ident.verified_by}")
-    config = _read_config(argv, pid, uid, proc)
+    config = _read_config(argv, pid, uid, proc, HostRoot(host_root or "/"))
     hosts = _flag_values(argv, "-H", "--host")
     sockets = {unix_socket_path(h) for h in hosts}
     listed = _json_hosts(config.text)
@@ -374,7 +380,7 @@ def daemon_facts(
     return facts, ident.why, config
 
 
-def _read_config(argv: tuple[str, ...], pid: int, uid: int | None, proc: str) -> DaemonJson:
+def _read_config(argv: tuple[str, ...], pid: int, uid: int | None, proc: str, root: HostRoot) -> DaemonJson:
     """The daemon.json a verified dockerd reads: --config-file, else the default for root or rootless."""
     named = any(a == "--config-file" or a.startswith("--config-file=") for a in argv)
     if named:
@@ -390,7 +396,7 @@ def _read_config(argv: tuple[str, ...], pid: int, uid: int | None, proc: str) ->
         path = os.path.join(within, "daemon.json")
     else:
         path, within = DEFAULT_DAEMON_JSON, os.path.dirname(DEFAULT_DAEMON_JSON)
-    return read_daemon_json(path, named=named, within=within, daemon_uid=uid, daemon_pid=pid, proc=proc)
+    return read_daemon_json(path, named=named, within=within, daemon_uid=uid, daemon_pid=pid, proc=proc, root=root)
 
 
 def read_daemon_json(
@@ -401,16 +407,18 @@ def read_daemon_json(
     daemon_uid: int | None = 0,
     daemon_pid: int | None = None,
     proc: str = PROC,
+    root: HostRoot | None = None,
 ) -> DaemonJson:
     """daemon.json's text; a missing file is no daemon.json unless --config-file named it. A symlink is
     followed only inside `within`; for a daemon not running as root, a file its user could not read is not
-    read either (runbench, as root, could read what the daemon cannot)."""
-    found = read_host_file(path, within=within)
+    read either (runbench, as root, could read what the daemon cannot). Read below `root` (--host-root)."""
+    root = root or HostRoot()
+    found = root.read(path, within=within)
     if found.missing:
         return DaemonJson(path, None, f"--config-file names a missing file ({found.why})") if named else DaemonJson()
     if found.text is None:
         return DaemonJson(path, None, found.why, link=found.link)
-    if daemon_uid not in (0, None) and not _could_read(found, daemon_uid, daemon_pid, proc):
+    if daemon_uid not in (0, None) and not _could_read(found, daemon_uid, daemon_pid, proc, root):
         why = f"not read: the daemon's user (uid {daemon_uid}) cannot read it, so it is not the daemon's"
         return DaemonJson(path, None, why, link=found.link)
     return DaemonJson(path, found.text, "", link=found.link, owner_note=_owner_note(found, daemon_uid))
@@ -445,7 +453,7 @@ def _credentials(uid: int, pid: int | None, proc: str) -> tuple[int, set[int]]:
         return uid, set()
 
 
-def _could_read(found: HostFile, uid: int, pid: int | None, proc: str) -> bool:
+def _could_read(found: HostFile, uid: int, pid: int | None, proc: str, root: HostRoot | None = None) -> bool:
     """Whether user `uid` could read `found`: read permission on it, search permission on every directory
     above its real path (mode bits; ACLs are not read)."""
     fsuid, groups = _credentials(uid, pid, proc)
@@ -459,7 +467,10 @@ def _could_read(found: HostFile, uid: int, pid: int | None, proc: str) -> bool:
 
     if found.mode is None or not allows(found.uid, found.gid, found.mode, 4):
         return False
-    directory = os.path.dirname(found.followed or _real(found.path))
+    if root is None or root.is_host:
+        directory = os.path.dirname(found.followed or _real(found.path))
+    else:  # the same walk on the host's tree below the host root, up to the host's /
+        directory = root.local(os.path.dirname(root.resolve(found.followed or found.path) or found.path))
     while True:
         try:
             st = os.stat(directory)
@@ -496,10 +507,25 @@ def _home_of(uid: int) -> str:
 # --- the host ---------------------------------------------------------------------------------------
 
 
-def host_facts(engine_hostname: str, docker_host: str, dockerd_visible: bool) -> HostFacts:
-    """Whether this host is the engine's: only then are /proc and the host's files the engine's."""
+def host_facts(
+    engine_hostname: str, docker_host: str, dockerd_visible: bool, host_root: str | None = None
+) -> HostFacts:
+    """Whether this host is the engine's: only then are /proc and the host's files the engine's. With
+    `host_root` (--host-root) the user says the engine's host has its / mounted there: its files are read
+    below it (processes still come from this /proc)."""
     name = socket.gethostname()
     sock = unix_socket_path(docker_host)
+    if host_root is not None:
+        root = HostRoot(host_root)
+        reason = f"--host-root {host_root}: the engine host's files are read below {host_root}"
+        return HostFacts(
+            hostname=name,
+            local=True,
+            local_reason=reason,
+            kernel=platform.release(),
+            os=_os_name(root=root),
+            host_root=root.path,
+        )
     if sock is None and not docker_host.startswith(("tcp://127.", "tcp://localhost", "tcp://[::1]")):
         local, reason = False, f"the engine is remote ({docker_host}): host facts are not the engine's"
     elif dockerd_visible:
@@ -522,11 +548,16 @@ _FILE_TYPES = (
 )
 
 
-def file_facts(path: str) -> FileFacts:
-    """lstat of `path` (a symlink is reported as one, with its target, never followed)."""
+def file_facts(path: str, root: HostRoot | None = None, names: AccountNames | None = None) -> FileFacts:
+    """lstat of host path `path` (below `root`; a symlink is reported as one, with its target, never
+    followed). Owner and group names come from `names` (the host's /etc/passwd and /etc/group under a host
+    root), else from this system's user database."""
+    root = root or HostRoot()
     try:
-        st = os.lstat(path)
+        st = root.lstat(path)
     except FileNotFoundError:
+        return FileFacts(path=path, type=FileType.MISSING)
+    except NotADirectoryError:
         return FileFacts(path=path, type=FileType.MISSING)
     except OSError as exc:
         return FileFacts(path=path, type=FileType.UNKNOWN, error=exc.strerror or str(exc))
@@ -534,7 +565,7 @@ def file_facts(path: str) -> FileFacts:
     target = ""
     if kind is FileType.SYMLINK:
         try:
-            target = os.readlink(path)
+            target = os.readlink(root.local(path))
         except OSError:
             target = "?"
     return FileFacts(
@@ -542,15 +573,25 @@ def file_facts(path: str) -> FileFacts:
         type=kind,
         uid=st.st_uid,
         gid=st.st_gid,
-        owner=_user_name(st.st_uid),
-        group=_group_name(st.st_gid),
+        owner=names.users.get(st.st_uid, "") if names is not None else _user_name(st.st_uid),
+        group=names.groups.get(st.st_gid, "") if names is not None else _group_name(st.st_gid),
         mode=stat.S_IMODE(st.st_mode),
         target=target,
     )
 
 
-def files_facts(paths: Iterable[str]) -> tuple[FileFacts, ...]:
-    return tuple(file_facts(p) for p in sorted(set(paths)))
+def files_facts(paths: Iterable[str], root: str | None = None) -> tuple[FileFacts, ...]:
+    """lstat of every host path in `paths`, below `root` (--host-root; None: this system's /)."""
+    host_root = HostRoot(root or "/")
+    names = None if host_root.is_host else account_names(host_root)
+    return tuple(file_facts(p, host_root, names) for p in sorted(set(paths)) if p.startswith("/"))
+
+
+def files_elsewhere(paths: Iterable[str]) -> tuple[FileFacts, ...]:
+    """The declared paths of an engine whose host is not this one: nothing is stat'ed (FileType.UNKNOWN); the
+    file checks skip them ("not this machine")."""
+    why = "not stat'ed: the engine's host is not this machine (--host-root reads its files)"
+    return tuple(FileFacts(path=p, type=FileType.UNKNOWN, error=why) for p in sorted(set(paths)))
 
 
 def _user_name(uid: int) -> str:
@@ -565,3 +606,197 @@ def _group_name(gid: int) -> str:
         return grp.getgrgid(gid).gr_name
     except KeyError:
         return ""
+
+
+# --- the host's / (--host-root) ---------------------------------------------------------------------
+
+MAX_LINKS = 40  # symlinks followed in one path, as the kernel allows
+
+
+class HostRoot:
+    """Where the host's / is: "/" (runbench runs on the host), or the --host-root PATH where it is mounted
+    (runbench in a container with the host's / at /host). Host paths are resolved inside the root: an
+    absolute symlink on the host (/var/run -> /run) means the host's /run, never this system's. Reads go
+    through runbench.hostfs and are cached, so that each file is read once per collection."""
+
+    __slots__ = ("_cache", "path")
+
+    def __init__(self, path: str = "/") -> None:
+        self.path = os.path.normpath(path) if path else "/"
+        self._cache: dict[tuple[str, int, str | None, str], HostFile] = {}
+
+    @property
+    def is_host(self) -> bool:
+        return self.path == "/"
+
+    def _join(self, host_path: str) -> str:
+        return self.path.rstrip("/") + "/" + host_path.lstrip("/") if not self.is_host else host_path
+
+    def resolve(self, host_path: str, *, follow_last: bool = True) -> str | None:
+        """`host_path` with its symlinks resolved inside the root (a host path; None on a symlink loop). A
+        component that does not exist ends the resolution: the rest is kept as written."""
+        parts = [p for p in host_path.split("/") if p]
+        done: list[str] = []
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == ".":
+                continue
+            if part == "..":
+                if done:
+                    done.pop()
+                continue
+            if not parts and not follow_last:
+                done.append(part)
+                break
+            try:
+                target = os.readlink(self._join("/" + "/".join([*done, part])))
+            except OSError:  # not a symlink, or missing: keep it as written
+                done.append(part)
+                continue
+            hops += 1
+            if hops > MAX_LINKS:
+                return None
+            if target.startswith("/"):
+                done = []
+            parts = [p for p in target.split("/") if p] + parts
+        return "/" + "/".join(done)
+
+    def local(self, host_path: str) -> str:
+        """The path on this system of `host_path`: its directories resolved inside the root, the last
+        component left as it is (so a symlink there is seen as one)."""
+        if self.is_host:
+            return host_path
+        resolved = self.resolve(host_path, follow_last=False)
+        return self._join(resolved if resolved is not None else host_path)
+
+    def lstat(self, host_path: str) -> os.stat_result:
+        return os.lstat(self.local(host_path))
+
+    def scandir(self, host_path: str) -> list[os.DirEntry[str]]:
+        with os.scandir(self.local(host_path)) as entries:
+            return list(entries)
+
+    def read(
+        self,
+        host_path: str,
+        *,
+        max_bytes: int = HOST_FILE_CAP,
+        within: str | None = None,
+        errors: str = "strict",
+    ) -> HostFile:
+        """A host file through runbench.hostfs.read_host_file (regular files only, capped, a symlink followed
+        only when it resolves inside `within`, a host directory); cached."""
+        key = (host_path, max_bytes, within, errors)
+        found = self._cache.get(key)
+        if found is None:
+            found = self._read(host_path, max_bytes, within, errors)
+            self._cache[key] = found
+        return found
+
+    def _read(self, host_path: str, max_bytes: int, within: str | None, errors: str) -> HostFile:
+        if self.is_host:
+            return read_host_file(host_path, max_bytes=max_bytes, within=within, errors=errors)
+        local = self.local(host_path)
+        try:
+            is_link = stat.S_ISLNK(os.lstat(local).st_mode)
+        except OSError:
+            is_link = False
+        if not is_link:
+            return replace(read_host_file(local, max_bytes=max_bytes, errors=errors), path=host_path)
+        try:
+            link = os.readlink(local)
+        except OSError as exc:
+            return HostFile(host_path, None, f"is a symlink that cannot be read: {exc.strerror or exc}")
+        resolved = self.resolve(host_path)
+        inside = within is not None and resolved is not None and resolved.startswith(within.rstrip("/") + "/")
+        if resolved is None or not inside:
+            where = f" (resolving to {resolved})" if resolved else ""
+            why = f"is a symlink to {link}{where}, outside {within}: not followed"
+            return HostFile(host_path, None, why, link=link)
+        found = read_host_file(self._join(resolved), max_bytes=max_bytes, errors=errors)
+        return replace(found, path=host_path, link=link, followed=resolved)
+
+
+# --- the host's accounts ----------------------------------------------------------------------------
+
+ACCOUNTS_CAP = 16 * MIB
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    name: str
+    uid: int
+    gid: int  # primary group
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    name: str
+    gid: int
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Accounts:
+    """/etc/passwd and /etc/group of the host, parsed (`why` says what could not be read)."""
+
+    users: tuple[Account, ...] = ()
+    groups: tuple[Group, ...] = ()
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AccountNames:
+    users: dict[int, str]
+    groups: dict[int, str]
+
+
+def parse_passwd(text: str) -> tuple[Account, ...]:
+    """`name:password:uid:gid:gecos:home:shell` lines; malformed lines and NIS `+`/`-` entries are skipped."""
+    out = []
+    for line in text.splitlines():
+        fields = line.split(":")
+        if len(fields) < 4 or not fields[0] or fields[0][0] in "+-#":
+            continue
+        try:
+            out.append(Account(fields[0], int(fields[2]), int(fields[3])))
+        except ValueError:
+            continue
+    return tuple(out)
+
+
+def parse_group(text: str) -> tuple[Group, ...]:
+    """`name:password:gid:member,member` lines; malformed lines and NIS `+`/`-` entries are skipped."""
+    out = []
+    for line in text.splitlines():
+        fields = line.split(":")
+        if len(fields) < 3 or not fields[0] or fields[0][0] in "+-#":
+            continue
+        try:
+            gid = int(fields[2])
+        except ValueError:
+            continue
+        members = tuple(m.strip() for m in fields[3].split(",") if m.strip()) if len(fields) > 3 else ()
+        out.append(Group(fields[0], gid, members))
+    return tuple(out)
+
+
+def read_accounts(root: HostRoot) -> Accounts:
+    """The host's /etc/passwd and /etc/group (below `root`)."""
+    passwd = root.read("/etc/passwd", max_bytes=ACCOUNTS_CAP, errors="replace")
+    group = root.read("/etc/group", max_bytes=ACCOUNTS_CAP, errors="replace")
+    why = "; ".join(f"{f.path}: {f.why}" for f in (passwd, group) if f.text is None)
+    return Accounts(parse_passwd(passwd.text or ""), parse_group(group.text or ""), why)
+
+
+def account_names(root: HostRoot) -> AccountNames:
+    """uid -> user name and gid -> group name from the host's own files (the first entry of an id wins)."""
+    accounts = read_accounts(root)
+    users: dict[int, str] = {}
+    groups: dict[int, str] = {}
+    for a in accounts.users:
+        users.setdefault(a.uid, a.name)
+    for g in accounts.groups:
+        groups.setdefault(g.gid, g.name)
+    return AccountNames(users, groups)

@@ -19,7 +19,6 @@ from runbench.snapshot import (
     EngineFacts,
     ExecFacts,
     Healthcheck,
-    HistoryStep,
     ImageFacts,
     MountFacts,
     NetworkFacts,
@@ -106,6 +105,7 @@ def container_facts(data: JSON, execs: tuple[ExecFacts, ...], scanner: SecretSca
             propagation=_s(m.get("Propagation")),
             mode=_s(m.get("Mode")),
             name=_s(m.get("Name")),
+            driver=_s(m.get("Driver")) if m.get("Type") == "volume" else None,
         )
         for m in map(_d, _l(data.get("Mounts")))
     )
@@ -157,6 +157,7 @@ def container_facts(data: JSON, execs: tuple[ExecFacts, ...], scanner: SecretSca
         memory=_i(host.get("Memory")),
         nano_cpus=_i(host.get("NanoCpus")),
         cpu_quota=_i(host.get("CpuQuota")),
+        cpu_period=_i(host.get("CpuPeriod")),
         cpu_shares=_i(host.get("CpuShares")),
         cpuset_cpus=_s(host.get("CpusetCpus")),
         pids_limit=pids_limit if isinstance(pids_limit, int) and not isinstance(pids_limit, bool) else None,
@@ -214,40 +215,15 @@ def exec_facts(data: JSON, probe: tuple[tuple[str, ...], str] | None = None) -> 
         and _s(proc.get("user")) == probe[1]
         and not proc.get("privileged")
         and not proc.get("tty"),
+        pid=_i(data.get("Pid")) or None,
     )
 
 
 def image_facts(data: JSON, history: list[Any] | None, scanner: SecretScanner) -> ImageFacts:
-    config = _d(data.get("Config"))
-    entrypoint, cmd = _strs(config.get("Entrypoint")), _strs(config.get("Cmd"))
-    command = redact_argv((*entrypoint, *cmd), scanner)  # one argv: Cmd holds the entrypoint's arguments
-    steps = None
-    if history is not None:
-        steps = tuple(
-            HistoryStep(
-                created_by=scanner.redact(_s(h.get("CreatedBy"))),
-                created=_i(h.get("Created")),
-                size=_i(h.get("Size")),
-                empty_layer=_i(h.get("Size")) == 0,
-            )
-            for h in map(_d, history)
-        )
-    return ImageFacts(
-        id=_s(data.get("Id")),
-        tags=_strs(data.get("RepoTags")),
-        digests=_strs(data.get("RepoDigests")),
-        created=_s(data.get("Created")),
-        size=_i(data.get("Size")),
-        user=_s(config.get("User")),
-        env=scanner.scan_env(_strs(config.get("Env"))),
-        labels=_redacted_labels(config.get("Labels"), scanner),
-        healthcheck=healthcheck(config.get("Healthcheck"), scanner),
-        exposed_ports=tuple(sorted(_d(config.get("ExposedPorts")))),
-        entrypoint=command[: len(entrypoint)],
-        cmd=command[len(entrypoint) :],
-        layers=len(_l(_d(data.get("RootFS")).get("Layers"))),
-        history=steps,
-    )
+    """An image's facts (runbench.collect.images builds them: instructions, base hints, secrets)."""
+    from runbench.collect.images import image_facts as build
+
+    return build(data, history, scanner)
 
 
 def network_facts(data: JSON) -> NetworkFacts:
@@ -286,6 +262,12 @@ def engine_facts(info: JSON, version: JSON) -> EngineFacts:
         containers_total=_i(info.get("Containers")),
         images_total=_i(info.get("Images")),
     )
+
+
+def host_cpus(info: JSON) -> int | None:
+    """The engine host's CPU count (/info NCPU); None when the engine does not say."""
+    ncpu = _i(info.get("NCPU"))
+    return ncpu if ncpu > 0 else None
 
 
 def swarm_facts(info: JSON) -> SwarmFacts:

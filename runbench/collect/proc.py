@@ -1,28 +1,40 @@
-"""The host's process table, read once through psutil and /proc (never docker exec or docker top)."""
+"""The host's process table, read once through psutil and /proc (never docker exec or docker top), and the
+kernel's view of each container process: one /proc/<pid>/status read per process of a running container."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import psutil
 
 from runbench.hostfs import read_host_file
-from runbench.snapshot import CollectionError, ContainerFacts, DaemonFacts, Fact, HostFacts, ProcessFacts
+from runbench.semantics import RUNTIME_SUPERVISORS, capability_names
+from runbench.snapshot import (
+    CollectionError,
+    ContainerFacts,
+    DaemonFacts,
+    Fact,
+    HostFacts,
+    ProcessFacts,
+    ProcessStatus,
+)
 
 CGROUP_CAP = 256 * 1024
+STATUS_CAP = 64 * 1024
+PROC = "/proc"
 
 
 @dataclass(slots=True)
 class ProcessTable:
-    """One pass over /proc: every visible process, its parent and its PID namespace."""
+    """One pass over /proc: every visible process and its parent (PID namespaces read on demand)."""
 
     procs: dict[int, ProcessFacts] = field(default_factory=dict)
     parent: dict[int, int] = field(default_factory=dict)
     cmdline: dict[int, tuple[str, ...]] = field(default_factory=dict)
     _pidns: dict[int, str | None] = field(default_factory=dict)
     _children: dict[int, list[int]] | None = None
-    _by_ns: dict[str | None, list[int]] | None = None
 
     @classmethod
     def read(cls, cmdline_of: frozenset[str] = frozenset()) -> ProcessTable:
@@ -53,39 +65,60 @@ class ProcessTable:
                 self._pidns[pid] = None
         return self._pidns[pid]
 
-    def descendants(self, root: int) -> list[int]:
+    def children(self, pid: int) -> list[int]:
         if self._children is None:
             self._children = {}
-            for pid, ppid in self.parent.items():
-                self._children.setdefault(ppid, []).append(pid)
-        children = self._children
-        out, todo = [], [root]
+            for child, ppid in self.parent.items():
+                self._children.setdefault(ppid, []).append(child)
+        return self._children.get(pid, [])
+
+    def descendants(self, root: int) -> list[int]:
+        """`root` and every process below it."""
+        out, todo, seen = [], [root], {root}
         while todo:
             pid = todo.pop()
             out.append(pid)
-            todo.extend(children.get(pid, ()))
+            for child in self.children(pid):
+                if child not in seen:  # a pid recycled during the pass must not make a loop
+                    seen.add(child)
+                    todo.append(child)
         return sorted(out)
 
-    def same_pidns(self, root: int) -> list[int] | None:
-        """Processes sharing `root`'s PID namespace, or None when namespaces cannot be read."""
-        target = self.pidns(root)
-        if target is None:
-            return None
-        if self._by_ns is None:
-            self._by_ns = {}
-            for pid in self.procs:
-                self._by_ns.setdefault(self.pidns(pid), []).append(pid)
-        return sorted(self._by_ns.get(target, ()))
 
-
-def cgroup_mentions(pid: int, container_id: str, proc: str = "/proc") -> bool | None:
+def cgroup_mentions(pid: int, container_id: str, proc: str = PROC) -> bool | None:
     """Whether /proc/<pid>/cgroup names the container (True/False), None when unreadable."""
     found = read_host_file(f"{proc}/{pid}/cgroup", max_bytes=CGROUP_CAP, errors="replace")
     return None if found.text is None else container_id in found.text
 
 
+def _supervisor(p: ProcessFacts | None) -> bool:
+    """A container runtime supervisor (containerd-shim-*, conmon): the parent of a container's init and of the
+    processes its exec sessions start."""
+    return p is not None and (p.name or p.exe).startswith(RUNTIME_SUPERVISORS)
+
+
+def container_pids(
+    table: ProcessTable, pid: int, container_id: str, exec_pids: Iterable[int] = (), proc: str = PROC
+) -> list[int]:
+    """The processes the container started: its init (State.Pid) and everything below it, and the processes of
+    its exec sessions and their children. These are not below the init: the runtime supervisor (the
+    containerd shim, conmon) starts them, and orphans of a container without a PID namespace of its own are
+    handed to it too. So every other child of the init's supervisor, and every exec session's process, counts
+    with its subtree when its cgroup names the container (a shim may serve several containers). The same rule
+    for every PID mode: --pid host and --pid container:<X> see other processes, but did not start them."""
+    mine = set(table.descendants(pid))
+    roots = {p for p in exec_pids if p in table.procs}
+    parent = table.parent.get(pid, 0)
+    if _supervisor(table.procs.get(parent)):
+        roots.update(table.children(parent))
+    for root in sorted(roots - mine):
+        if cgroup_mentions(root, container_id, proc) is True:
+            mine.update(table.descendants(root))
+    return sorted(mine)
+
+
 def container_processes(
-    table: ProcessTable, pid: int, container_id: str, host_pid_mode: bool
+    table: ProcessTable, pid: int, container_id: str, exec_pids: Iterable[int] = (), proc: str = PROC
 ) -> tuple[tuple[ProcessFacts, ...] | None, str]:
     """The processes of a running container, or (None, why) when they cannot be seen from here."""
     if pid <= 0:
@@ -95,19 +128,75 @@ def container_processes(
             f"State.Pid {pid} is not visible in this host's /proc (a remote engine, or runbench running in a "
             "container without --pid=host)"
         )
-    owned = cgroup_mentions(pid, container_id)
+    owned = cgroup_mentions(pid, container_id, proc)
     if owned is False:
         return None, f"process {pid} does not belong to this container (its cgroup does not name it)"
-    members = None if host_pid_mode else table.same_pidns(pid)
-    if members is None:
-        members = table.descendants(pid)
+    members = container_pids(table, pid, container_id, exec_pids, proc)
     return tuple(table.procs[p] for p in members if p in table.procs), ""
 
 
+# --- the kernel's view of one process -------------------------------------------------------------------
+
+
+def parse_status(text: str) -> tuple[ProcessStatus | None, str]:
+    """/proc/<pid>/status as a ProcessStatus, or None and why when a field it must have is missing or broken.
+    Seccomp and NoNewPrivs are None when the kernel has no such line (built without seccomp; before 4.10)."""
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key in _STATUS_KEYS:
+            fields[key] = value.strip()
+    missing = [k for k in ("Uid", "Gid", "CapPrm", "CapEff", "CapBnd") if k not in fields]
+    if missing:
+        return None, f"no {', '.join(missing)} in it"
+    try:
+        uid = tuple(int(x) for x in fields["Uid"].split())
+        gid = tuple(int(x) for x in fields["Gid"].split())
+        caps = {k: capability_names(int(fields[k], 16)) for k in ("CapEff", "CapPrm", "CapBnd")}
+        seccomp = int(fields["Seccomp"]) if "Seccomp" in fields else None
+        nnp = int(fields["NoNewPrivs"]) if "NoNewPrivs" in fields else None
+    except ValueError as exc:
+        return None, f"a malformed field ({exc})"
+    if len(uid) != 4 or len(gid) != 4:
+        return None, "a malformed Uid or Gid line"
+    return (
+        ProcessStatus(
+            uid=uid,
+            gid=gid,
+            cap_eff=caps["CapEff"],
+            cap_prm=caps["CapPrm"],
+            cap_bnd=caps["CapBnd"],
+            seccomp=seccomp,
+            no_new_privs=None if nnp is None else nnp != 0,
+        ),
+        "",
+    )
+
+
+_STATUS_KEYS = frozenset({"Uid", "Gid", "CapPrm", "CapEff", "CapBnd", "Seccomp", "NoNewPrivs"})
+
+
+def read_status(pid: int, proc: str = PROC) -> tuple[ProcessStatus | None, str]:
+    """The kernel's view of process `pid` (one bounded read of its status file), or None and why."""
+    found = read_host_file(f"{proc}/{pid}/status", max_bytes=STATUS_CAP, errors="replace")
+    if found.text is None:
+        if found.missing:
+            return None, f"pid {pid} exited during the scan"
+        return None, f"cannot read {proc}/{pid}/status: {found.why}"
+    status, why = parse_status(found.text)
+    return status, "" if status is not None else f"{proc}/{pid}/status: {why}"
+
+
+def with_status(p: ProcessFacts, proc: str = PROC) -> ProcessFacts:
+    status, why = read_status(p.pid, proc)
+    return replace(p, status=status, status_why=why or None)
+
+
 def attach_processes(
-    c: ContainerFacts, table: ProcessTable, host: HostFacts, daemon: DaemonFacts | None
+    c: ContainerFacts, table: ProcessTable, host: HostFacts, daemon: DaemonFacts | None, proc: str = PROC
 ) -> tuple[ContainerFacts, CollectionError | None]:
-    """`c` with its processes from the host's /proc, and what could not be read (or None).
+    """`c` with its processes from the host's /proc, each with the kernel's view of it (its status), and what
+    could not be read (or None).
 
     A running container whose State.Pid is gone from /proc, on a local engine whose proven dockerd is
     visible here, stopped during the scan: it is reported as stopped (state "exited", no processes, so its
@@ -117,9 +206,10 @@ def attach_processes(
         return replace(c, processes=()), None
     if not host.local:
         return c, CollectionError(Fact.PROCESSES, c.id, host.local_reason)
-    procs, why = container_processes(table, c.pid, c.id, c.pid_mode == "host")
+    exec_pids = [e.pid for e in c.execs or () if e.running and e.pid]
+    procs, why = container_processes(table, c.pid, c.id, exec_pids, proc)
     if procs is not None:
-        return replace(c, processes=procs), None
+        return replace(c, processes=tuple(with_status(p, proc) for p in procs)), None
     if c.pid > 0 and c.pid not in table.procs and daemon is not None and daemon.pid in table.procs:
         if _engine_visible(table, daemon):
             gone = f"{c.name} exited during the scan (State.Pid {c.pid} is no longer in /proc)"

@@ -46,6 +46,7 @@ INFO = {
     "Debug": bool,
     "Containers": int,
     "Images": int,
+    "NCPU": int,
     "Labels": STRS,
     "DefaultRuntime": str,
     "RegistryConfig": {"InsecureRegistryCIDRs": STRS, "Mirrors": STRS, "IndexConfigs": MapOf({"Secure": bool})},
@@ -59,7 +60,7 @@ INFO = {
         "Cluster": {"ID": str},
     },
 }
-CONTAINER_ROW = {"Id": str, "Names": STRS, "Image": str, "State": str}
+CONTAINER_ROW = {"Id": str, "Names": STRS, "Image": str, "ImageID": str, "State": str}
 CONTAINER = {
     "Id": str,
     "Name": str,
@@ -95,6 +96,7 @@ CONTAINER = {
         "Memory": int,
         "NanoCpus": int,
         "CpuQuota": int,
+        "CpuPeriod": int,
         "CpuShares": int,
         "CpusetCpus": str,
         "PidsLimit": int,
@@ -109,7 +111,16 @@ CONTAINER = {
     },
     "NetworkSettings": {"Networks": MapOf(dict)},
     "Mounts": [
-        {"Type": str, "Source": str, "Destination": str, "RW": bool, "Propagation": str, "Mode": str, "Name": str}
+        {
+            "Type": str,
+            "Source": str,
+            "Destination": str,
+            "RW": bool,
+            "Propagation": str,
+            "Mode": str,
+            "Name": str,
+            "Driver": str,
+        }
     ],
 }
 EXEC = {
@@ -117,6 +128,7 @@ EXEC = {
     "Running": bool,
     "Privileged": bool,
     "ProcessConfig": {"entrypoint": str, "arguments": STRS, "user": str, "privileged": bool, "tty": bool},
+    "Pid": int,
 }
 IMAGE = {
     "Id": str,
@@ -135,8 +147,34 @@ IMAGE = {
     },
     "RootFS": {"Layers": STRS},
 }
-HISTORY = [{"CreatedBy": str, "Created": int, "Size": int}]
+# a volume in use (GET /volumes/{name}): only what the mount resolution reads; Options values stay unread
+# but for a bind-backed volume of the local driver (type, o, device)
+VOLUME = {"Name": str, "Driver": str, "Mountpoint": str, "Options": MapOf(str), "Scope": str}
+HISTORY = [{"CreatedBy": str, "Created": int, "Size": int, "Tags": STRS, "Comment": str, "Id": str}]
 IMAGE_ROWS = [{"Id": str, "RepoTags": STRS}]
+# The swarm endpoints of a manager (runbench.collect.swarm). Only the fields read are checked; secrets in
+# these answers (join tokens, the unlock key, services' environment) are never kept.
+SWARM = {
+    "Spec": {
+        "CAConfig": {"NodeCertExpiry": int, "ExternalCAs": [dict]},
+        "EncryptionConfig": {"AutoLockManagers": bool},
+    },
+    "TLSInfo": {"TrustRoot": str},
+    "RootRotationInProgress": bool,
+    "DataPathPort": int,
+}
+NODES = [
+    {
+        "ID": str,
+        "Spec": {"Role": str, "Availability": str},
+        "Description": {"Hostname": str},
+        "Status": {"State": str, "Addr": str},
+        "ManagerStatus": {"Leader": bool, "Reachability": str, "Addr": str},
+    }
+]
+SERVICES = [{"ID": str, "Spec": {"TaskTemplate": {"ContainerSpec": {"Env": STRS, "Secrets": [dict]}}}}]
+SECRETS = [{"ID": str}]
+UNLOCK_KEY = {"UnlockKey": str}
 NETWORKS = [{"Id": str, "Name": str, "Driver": str, "Scope": str, "Internal": bool, "Options": MapOf(str)}]
 
 _NAMES = {str: "a string", int: "a number", bool: "a boolean", dict: "an object", list: "a list"}

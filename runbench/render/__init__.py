@@ -1,7 +1,8 @@
-"""Renderers: one per OutputFormat, each reading only the Report.
+"""Renderers: one per OutputFormat, each reading only the Report (and, for a comparison, the Changes since a
+previous report, in RenderOptions).
 
-`renderer(fmt)` gives the Renderer of a format (imported lazily: only the terminal renderer loads rich);
-`OutputFormat.for_path` tells a report file's format from its extension.
+`renderer(fmt)` gives the Renderer of a format (imported lazily: only the terminal renderer loads rich, only
+the HTML renderer Jinja2); `OutputFormat.for_path` tells a report file's format from its extension.
 """
 
 from __future__ import annotations
@@ -10,15 +11,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePath
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from runbench.model import Report
+
+if TYPE_CHECKING:
+    from runbench.render.changes import Changes
 
 
 class OutputFormat(StrEnum):
     TERMINAL = "terminal"  # styled for a terminal (stdout only)
-    TEXT = "text"  # the terminal report as plain text
+    TEXT = "text"  # the terminal report as plain ASCII text
     JSON = "json"
+    HTML = "html"  # one self-contained file for a browser
+    JUNIT = "junit"  # JUnit XML for CI test reports (Jenkins, GitLab)
+    SARIF = "sarif"  # SARIF 2.1.0 for code scanning (GitHub)
+    PROMETHEUS = "prometheus"  # node_exporter textfile collector
+    MARKDOWN = "markdown"  # summary and failures for tickets, PR comments, $GITHUB_STEP_SUMMARY
 
     @property
     def extensions(self) -> tuple[str, ...]:
@@ -39,6 +48,11 @@ _EXTENSIONS: Mapping[OutputFormat, tuple[str, ...]] = {
     OutputFormat.TERMINAL: (),
     OutputFormat.TEXT: ("txt",),
     OutputFormat.JSON: ("json",),
+    OutputFormat.HTML: ("html", "htm"),
+    OutputFormat.JUNIT: ("xml",),
+    OutputFormat.SARIF: ("sarif",),
+    OutputFormat.PROMETHEUS: ("prom",),
+    OutputFormat.MARKDOWN: ("md", "markdown"),
 }
 
 
@@ -48,6 +62,8 @@ class RenderOptions:
     quiet: bool = False  # only what went wrong
     color: bool = False  # ANSI styles (terminal format only)
     width: int = 100  # columns of text output
+    changes: Changes | None = None  # what changed since a previous report, when one is known
+    worst: int = 15  # rows of each subject table (containers, images) without verbose
 
 
 class Renderer(Protocol):
@@ -72,10 +88,45 @@ def _json() -> Renderer:
     return JsonRenderer()
 
 
+def _html() -> Renderer:
+    from runbench.render.html import HtmlRenderer
+
+    return HtmlRenderer()
+
+
+def _junit() -> Renderer:
+    from runbench.render.junit import JunitRenderer
+
+    return JunitRenderer()
+
+
+def _sarif() -> Renderer:
+    from runbench.render.sarif import SarifRenderer
+
+    return SarifRenderer()
+
+
+def _prometheus() -> Renderer:
+    from runbench.render.prometheus import PrometheusRenderer
+
+    return PrometheusRenderer()
+
+
+def _markdown() -> Renderer:
+    from runbench.render.markdown import MarkdownRenderer
+
+    return MarkdownRenderer()
+
+
 _RENDERERS: Mapping[OutputFormat, Callable[[], Renderer]] = {
     OutputFormat.TERMINAL: _terminal,
     OutputFormat.TEXT: _text,
     OutputFormat.JSON: _json,
+    OutputFormat.HTML: _html,
+    OutputFormat.JUNIT: _junit,
+    OutputFormat.SARIF: _sarif,
+    OutputFormat.PROMETHEUS: _prometheus,
+    OutputFormat.MARKDOWN: _markdown,
 }
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator, Sequence
+from json.encoder import encode_basestring_ascii as _encode_str
 from typing import Any
 
-from runbench.model import BENCHMARK, CheckMeta, Finding, Report, ScoreCard, Status
+from runbench.model import BENCHMARK, CheckMeta, Evidence, Finding, Report, ScoreCard, Status, Subject
 from runbench.render import RenderOptions
 
 REPORT_SCHEMA = "runbench/report@1"
@@ -52,6 +54,14 @@ def check_json(meta: CheckMeta) -> dict[str, Any]:
     }
 
 
+def _subject(s: Subject) -> dict[str, Any]:
+    """kind, id, name, key, and what the engine said of it beside (a container's image and state)."""
+    out = {"kind": s.kind.value, "id": s.id, "name": s.name, "key": s.key}
+    for k, v in s.attrs:
+        out.setdefault(k, v)
+    return out
+
+
 def finding_json(f: Finding) -> dict[str, Any]:
     return {
         "check": f.check.id,
@@ -61,15 +71,15 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "cis": dict(f.check.cis),
         "status": f.status.value,
         "key": f.key,
-        "subject": {"kind": f.subject.kind.value, "id": f.subject.id, "name": f.subject.name, "key": f.subject.key},
+        "subject": _subject(f.subject),
         "detail": f.detail,
         "evidence": dict(f.evidence),
         "remediation": f.check.remediation if f.status in (Status.FAIL, Status.MANUAL) else "",
     }
 
 
-def report_json(report: Report) -> dict[str, Any]:
-    return {
+def report_json(report: Report, *, with_results: bool = True) -> dict[str, Any]:
+    data = {
         "schema": REPORT_SCHEMA,
         "runbench_version": report.runbench_version,
         "collected_by": report.collected_by or report.runbench_version,
@@ -98,20 +108,54 @@ def report_json(report: Report) -> dict[str, Any]:
         "incomplete": list(report.incomplete),
         "notes": list(report.notes),
         "counts": {s.value: report.count(s) for s in Status},
-        "results": [finding_json(f) for f in report.findings],
+        "results": [],
         "errors": [{"area": e.area, "subject": e.subject, "what": e.what, "why": e.why} for e in report.errors],
     }
+    if with_results:
+        data["results"] = [finding_json(f) for f in report.findings]
+    else:
+        del data["results"]
+    return data
 
 
 def render(report: Report) -> str:
     """Indented JSON with one result per line: readable, and the results go through the C encoder."""
-    data = report_json(report)
-    results = data.pop("results")
+    data = report_json(report, with_results=False)
     head = dumps(data, indent=2)
-    if not results:
+    if not report.findings:
         return head[:-2] + ',\n  "results": []\n}\n'
-    body = ",\n    ".join(dumps(r) for r in results)
+    body = ",\n    ".join(_result_lines(report.findings))
     return head[:-2] + ',\n  "results": [\n    ' + body + "\n  ]\n}\n"
+
+
+def _result_lines(findings: Sequence[Finding]) -> Iterator[str]:
+    """`dumps(finding_json(f))` for each finding, byte for byte, with what findings share encoded once: the
+    check's fields, the subject, the evidence (the same few values recur across a thousand containers)."""
+    enc = _encode_str
+    checks: dict[int, tuple[str, str]] = {}
+    subjects: dict[int, str] = {}
+    evidences: dict[Evidence, str] = {}
+    for f in findings:
+        check = checks.get(id(f.check))
+        if check is None:
+            m = f.check
+            check = (
+                f'{{"check": {enc(m.id)}, "title": {enc(m.title)}, "scope": {enc(m.scope.value)}, "severity": ',
+                f', "cis": {dumps(dict(m.cis))}, "status": ',
+            )
+            checks[id(f.check)] = check
+        subject = subjects.get(id(f.subject))
+        if subject is None:
+            subject = subjects[id(f.subject)] = dumps(_subject(f.subject))
+        evidence = evidences.get(f.evidence)
+        if evidence is None:
+            evidence = evidences[f.evidence] = dumps(dict(f.evidence))
+        remediation = f.check.remediation if f.status in (Status.FAIL, Status.MANUAL) else ""
+        yield (
+            f"{check[0]}{enc(f.severity.value)}{check[1]}{enc(f.status.value)}, "
+            f'"key": {enc(f.key)}, "subject": {subject}, "detail": {enc(f.detail)}, '
+            f'"evidence": {evidence}, "remediation": {enc(remediation)}}}'
+        )
 
 
 class JsonRenderer:

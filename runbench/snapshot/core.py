@@ -10,8 +10,8 @@ from enum import StrEnum
 from typing import Any
 
 from runbench.snapshot.codec import SnapshotFormatError, decode, encode
-from runbench.snapshot.container import ContainerFacts, ContainerSummary
-from runbench.snapshot.daemon import DaemonConfig, DaemonFacts, EngineFacts, NetworkFacts
+from runbench.snapshot.container import ContainerFacts, ContainerSummary, RuntimeHost
+from runbench.snapshot.daemon import DaemonConfig, DaemonFacts, EngineFacts, NetworkFacts, TcpExposure
 from runbench.snapshot.host import FileFacts, HostFacts
 from runbench.snapshot.image import ImageFacts
 from runbench.snapshot.swarm import SwarmFacts
@@ -107,6 +107,9 @@ class Snapshot:
     daemon_config: DaemonConfig | None = None
     swarm: SwarmFacts | None = None
     files: tuple[FileFacts, ...] | None = None
+    tcp: TcpExposure | None = None  # TCP listeners of the engine's processes and the unauthenticated probe
+    # the engine host as the container checks compare containers with it: CPUs, seccomp, namespaces, engine sockets
+    runtime_host: RuntimeHost | None = None
     schema: str = SNAPSHOT_SCHEMA
 
     @property

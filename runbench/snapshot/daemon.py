@@ -157,3 +157,72 @@ class DaemonConfig:
     unknown_keys: tuple[str, ...] = ()  # keys and flags that name no daemon option (kept in `values`)
     read: tuple[str, ...] = ()  # the sources that were read: "argv", "/etc/docker/daemon.json", "info"
     unread: Mapping[str, str] = field(default_factory=dict)  # Origin value -> why it could not be read
+
+
+# --- TCP exposure: who can reach an engine API over TCP ------------------------------------------------
+
+
+class ProbeOutcome(StrEnum):
+    """What one unauthenticated request (no client certificate) to a TCP listener got."""
+
+    ANSWERED = "answered"  # the Docker Engine API answered: anyone who reaches it can drive the daemon
+    CERT_REQUIRED = "cert-required"  # the TLS server refused us for want of a client certificate
+    TLS_REQUIRED = "tls-required"  # plain HTTP refused: the listener speaks TLS
+    NOT_TLS = "not-tls"  # the TLS handshake failed: the listener does not speak TLS
+    DENIED = "denied"  # an HTTP error answer (401/403: an authorization plugin, a proxy)
+    NOT_DOCKER = "not-docker"  # an HTTP answer that is not the Docker Engine API
+    REFUSED = "refused"  # nothing accepted the connection
+    TIMEOUT = "timeout"  # no complete answer within the probe's time
+    FAILED = "failed"  # anything else (closed without answering, not HTTP, a TLS error)
+    NOT_TRIED = "not-tried"  # not attempted (`why` says why)
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeAttempt:
+    """One way of asking a listener (plain HTTP or TLS without a client certificate): GET /_ping, and
+    GET /version when the ping was answered."""
+
+    tls: bool
+    outcome: ProbeOutcome
+    why: str = ""  # what happened, in words: "GET /_ping: HTTP 200 (Api-Version 1.41)"
+    api_version: str = ""  # from the Api-Version header or /version, when the API answered
+    server_version: str = ""  # /version Version, when the API answered
+
+
+@dataclass(frozen=True, slots=True)
+class TcpListener:
+    """One TCP listening socket of dockerd, containerd, docker-proxy or rootlesskit (or an unknown process on
+    a well-known engine port of the loopback), and what an unauthenticated probe of it got."""
+
+    address: str  # the bound address as the kernel reports it: "0.0.0.0", "127.0.0.1", "::", "::ffff:10.0.0.5"
+    port: int
+    process: str  # dockerd | containerd | docker-proxy | rootlesskit | "" (unknown holder)
+    pid: int | None = None  # the holder; None when not known (seen only in /proc/net/tcp, or configured)
+    daemon_pid: int | None = None  # the dockerd it belongs to (itself, or the dockerd it descends from)
+    found_by: str = ""  # "listening socket held by pid 812", "configured: tcp://127.0.0.1:2375"
+    probed: str = ""  # the address:port probed ("" when not probed); a wildcard is probed on the loopback
+    attempts: tuple[ProbeAttempt, ...] = ()
+
+    @property
+    def endpoint(self) -> str:
+        host = f"[{self.address}]" if ":" in self.address else self.address
+        return f"{host}:{self.port}"
+
+    @property
+    def answered(self) -> ProbeAttempt | None:
+        """The attempt in which the Docker API answered without a client certificate, if any."""
+        return next((a for a in self.attempts if a.outcome is ProbeOutcome.ANSWERED), None)
+
+    def got(self, outcome: ProbeOutcome) -> bool:
+        return any(a.outcome is outcome for a in self.attempts)
+
+
+@dataclass(frozen=True, slots=True)
+class TcpExposure:
+    """Every TCP listener of the engine's processes on this host (psutil and /proc/net/tcp), the configured
+    TCP endpoints, and the result of probing each without a client certificate."""
+
+    listeners: tuple[TcpListener, ...] = ()
+    # what could not be seen, so that an empty list is not read as "none": unreadable fds (not root), tables
+    notes: tuple[str, ...] = ()
+    complete: bool = True  # False: some listener of an engine process may be missing (see `notes`)

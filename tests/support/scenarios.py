@@ -15,9 +15,11 @@ Facts of the test machines that shaped these (see DESIGN.md "Testing against a r
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,6 +29,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import psutil
 from docker.types import Healthcheck, Mount, Ulimit
 
 from tests.support.testimages import (
@@ -381,3 +384,137 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
             return True
         time.sleep(interval)
     return predicate()
+
+
+# --- what a container really gets: namespace joins, resolved mounts, users, seccomp, CPUs ----------------------
+
+KERNEL_LABEL = "runbench.test.kernel"
+KERNEL_LABELS = {**TEST_LABELS, KERNEL_LABEL: "1"}
+# The scan of these containers alone (the containers they join are out of its scope: looked up on demand).
+KERNEL_SELECTION = ["--all", "--label", f"{KERNEL_LABEL}=1"]
+ALLOW_ALL_SECCOMP = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["reboot"], "action": "SCMP_ACT_ERRNO"}]}
+BIND_ETC_VOLUME = "rbk-etc"
+
+
+def engine_containerd_dir() -> str | None:
+    """The directory holding the socket of the containerd the engine's dockerd started itself (the directory of
+    its --config, under the exec root); None when the engine uses a system containerd or none is found."""
+    sock = os.path.realpath(engine_socket_path())
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        argv = proc.info["cmdline"] or []
+        if proc.info["name"] != "dockerd":
+            continue
+        hosts = [a.removeprefix("unix://") for a in argv if a.startswith("unix://")]
+        serves = sock in {os.path.realpath(h) for h in hosts} or (not hosts and sock == "/run/docker.sock")
+        for child in proc.children() if serves else ():
+            config = next((a for a in child.cmdline() if a.endswith("containerd.toml")), "")
+            if child.name() == "containerd" and config:
+                return os.path.dirname(config)
+    return None
+
+
+@dataclass
+class KernelTruthSet:
+    """Containers whose configuration says one thing and the kernel another, made after the main ScenarioSet
+    (they join its containers): named ``rbk-*``, labelled runbench.test=1 and runbench.test.kernel=1, beside a
+    host process named sshd. ``down()`` removes everything it made (containers, the volume, the process, the
+    temporary directory)."""
+
+    client: docker.DockerClient
+    tmpdir: str
+    containers: dict[str, Any] = field(default_factory=dict)
+    volume: Any = None
+    host_sshd: subprocess.Popen[bytes] | None = None
+    facts: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def up(cls, client: docker.DockerClient) -> KernelTruthSet:
+        tmpdir = tempfile.mkdtemp(prefix="rbk-")
+        os.chmod(tmpdir, 0o755)
+        self = cls(client, tmpdir)
+        try:
+            self._make_all()
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def _make_all(self) -> None:
+        etc_link = os.path.join(self.tmpdir, "etc-link")
+        sock_link = os.path.join(self.tmpdir, "sock-link")
+        os.symlink("/etc", etc_link)
+        os.symlink(os.path.realpath(engine_socket_path()), sock_link)
+        sshd = os.path.join(self.tmpdir, "sshd")  # a host process named sshd: what --pid host containers see
+        shutil.copy2(shutil.which("sleep") or "/bin/sleep", sshd)
+        self.host_sshd = subprocess.Popen([sshd, "3600"], stdin=subprocess.DEVNULL)
+        self.facts["host sshd"] = f"pid {self.host_sshd.pid}"
+        bind = {"type": "none", "o": "bind", "device": "/etc"}
+        self.volume = self.client.volumes.create(
+            BIND_ETC_VOLUME, driver="local", driver_opts=bind, labels=KERNEL_LABELS
+        )
+        ncpu = int(self.client.info().get("NCPU") or os.cpu_count() or 1)
+        self.facts["host CPUs (NCPU)"] = str(ncpu)
+        containerd_dir = engine_containerd_dir()
+        self.facts["the engine's own containerd directory"] = repr(containerd_dir)
+        plain = {"command": SLEEP}
+        made: list[tuple[str, dict[str, Any], bool]] = [
+            ("rbk-join-hostpid", {**plain, "pid_mode": "container:rbt-hostpid"}, True),
+            ("rbk-join-hostnet", {**plain, "network_mode": "container:rbt-hostnet"}, True),
+            ("rbk-join-hostipc", {**plain, "ipc_mode": "container:rbt-hostipc"}, True),
+            ("rbk-join-bridge", {**plain, "network_mode": "container:rbt-nolimits"}, True),
+            ("rbk-join-sshd", {**plain, "pid_mode": "container:rbt-sshd"}, True),
+            ("rbk-etc-link", {**plain, "volumes": {etc_link: {"bind": "/host-etc", "mode": "ro"}}}, True),
+            ("rbk-sock-link", {**plain, "volumes": {sock_link: {"bind": "/engine.sock", "mode": "ro"}}}, True),
+            ("rbk-etc-volume", {**plain, "volumes": {BIND_ETC_VOLUME: {"bind": "/host-etc", "mode": "ro"}}}, True),
+            ("rbk-uid00", {**plain, "user": "00"}, True),
+            ("rbk-uid-plus0", {**plain, "user": "+0:0"}, False),
+            ("rbk-exec-root", {**plain, "user": "1000"}, True),
+            ("rbk-allow-all", {**plain, "security_opt": ["seccomp=" + json.dumps(ALLOW_ALL_SECCOMP)]}, True),
+            ("rbk-cpu-quota", {**plain, "cpu_period": 100_000, "cpu_quota": (ncpu + 1) * 100_000}, True),
+            ("rbk-cpus-all", {**plain, "nano_cpus": ncpu * 1_000_000_000}, True),
+        ]
+        if containerd_dir is not None:
+            made.append(
+                ("rbk-containerd-dir", {**plain, "volumes": {containerd_dir: {"bind": "/c", "mode": "ro"}}}, True)
+            )
+        for name, options, start in made:  # in order: a join needs its target running
+            container = self.client.containers.create(
+                BASE_IMAGE, name=name, detach=True, labels=dict(KERNEL_LABELS), **options
+            )
+            self.containers[name] = container
+            if start:
+                container.start()
+        # a running exec session as uid 0 (spelled 00) in a container configured as 1000
+        self.containers["rbk-exec-root"].exec_run(["sleep", "3600"], user="00", detach=True)
+        for name, container in self.containers.items():
+            container.reload()
+            self.facts[name] = container.attrs["State"]["Status"]
+
+    def down(self) -> None:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(_remove_container, self.containers.values()))
+        self.containers.clear()
+        if self.volume is not None:
+            with contextlib.suppress(docker.errors.APIError):
+                self.volume.remove(force=True)
+            self.volume = None
+        if self.host_sshd is not None:
+            self.host_sshd.kill()
+            self.host_sshd.wait(timeout=10)
+            self.host_sshd = None
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+def remove_kernel_leftovers(client: docker.DockerClient) -> list[str]:
+    """What an interrupted KernelTruthSet left: rbk-* containers labelled runbench.test.kernel=1, its volume."""
+    removed = []
+    for container in client.containers.list(all=True, filters={"label": f"{KERNEL_LABEL}=1", "name": "rbk-"}):
+        if container.name.startswith("rbk-"):
+            _remove_container(container)
+            removed.append(container.name)
+    for volume in client.volumes.list(filters={"label": f"{KERNEL_LABEL}=1"}):
+        if volume.name == BIND_ETC_VOLUME:
+            with contextlib.suppress(docker.errors.APIError):
+                volume.remove(force=True)
+                removed.append(f"volume {volume.name}")
+    return removed

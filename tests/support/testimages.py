@@ -350,3 +350,87 @@ def _lock() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# -- images of the image checks (tests/integration/test_images.py) ------------------------------------------
+#
+# Each is built FROM the base with the classic builder, offline, and named after what it shows. The fake
+# secrets below must never appear in any output of runbench (the tests look for 8-character fragments).
+
+IMAGE_CHECK_SECRETS = {
+    "env_aws": "Fk7qYw2Lr9Tz/K7MDENG/bPxRfiCYFAKEKEY01",  # an AWS-style secret access key (fake)
+    "arg_token": "argtok-Fake-Vb6Nm2Qw8Rt4",
+    "label_token": "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEimg00042",  # a GitHub-token-shaped label value
+}
+IMG = "runbench-test/img"
+_KEY = "printf '%s\\n' '-----BEGIN OPENSSH PRIVATE KEY-----' 'ZmFrZQ==' '-----END OPENSSH PRIVATE KEY-----'"
+_LABEL_TOKEN = IMAGE_CHECK_SECRETS["label_token"]
+IMAGE_CHECK_IMAGES: dict[str, str] = {
+    # no USER, no HEALTHCHECK, no labels: the base as it is
+    f"{IMG}-nouser:1": f'FROM {BASE_IMAGE}\nCMD ["sleep", "3600"]\n',
+    f"{IMG}-root:1": f'FROM {BASE_IMAGE}\nUSER 0:0\nCMD ["sleep", "3600"]\n',
+    # the compliant one: USER, HEALTHCHECK, OCI labels with a security contact, COPY not ADD, no secret
+    f"{IMG}-good:1": f"""FROM {BASE_IMAGE}
+COPY hello.txt /srv/hello.txt
+LABEL org.opencontainers.image.source="https://git.example/runbench/img-good" \\
+      org.opencontainers.image.version="1.0.0" \\
+      org.opencontainers.image.authors="security@example.com"
+ENV TOKEN_TTL=3600 DB_PASSWORD_FILE=/run/secrets/db
+EXPOSE 8080
+USER app
+HEALTHCHECK --interval=30s --timeout=3s CMD ["/bin/true"]
+CMD ["sleep", "3600"]
+""",
+    f"{IMG}-nohealth:1": f'FROM {BASE_IMAGE}\nUSER app\nHEALTHCHECK NONE\nCMD ["sleep", "3600"]\n',
+    f"{IMG}-add:1": f'FROM {BASE_IMAGE}\nADD hello.txt /srv/hello.txt\nUSER app\nCMD ["sleep", "3600"]\n',
+    f"{IMG}-envkey:1": f"FROM {BASE_IMAGE}\nENV AWS_SECRET_ACCESS_KEY={IMAGE_CHECK_SECRETS['env_aws']}\nUSER app\n",
+    f"{IMG}-argtoken:1": f"""FROM {BASE_IMAGE}
+ARG BUILD_TOKEN={IMAGE_CHECK_SECRETS["arg_token"]}
+RUN echo "fetching with a token" > /tmp/fetched
+USER app
+""",
+    f"{IMG}-labeltoken:1": f"FROM {BASE_IMAGE}\nLABEL com.example.note={_LABEL_TOKEN}\nUSER app\n",
+    f"{IMG}-ssh:1": f"FROM {BASE_IMAGE}\nEXPOSE 22\nUSER app\n",
+    # a package-index update alone in its step (a stand-in apt-get: busybox has none)
+    f"{IMG}-update:1": f"""FROM {BASE_IMAGE}
+RUN printf '#!/bin/sh\\nexit 0\\n' > /usr/bin/apt-get && chmod 755 /usr/bin/apt-get
+RUN apt-get update
+USER app
+""",
+    f"{IMG}-setuid:1": f"""FROM {BASE_IMAGE}
+RUN cp /bin/busybox /usr/bin/suidtool && chmod u+s /usr/bin/suidtool
+USER app
+""",
+    # a setuid file and a private key added, then deleted by a later layer: whiteouts, nothing to report
+    f"{IMG}-whiteout:1": f"""FROM {BASE_IMAGE}
+RUN cp /bin/busybox /usr/bin/gone && chmod u+s /usr/bin/gone && mkdir -p /root/.ssh && \\
+    {_KEY} > /root/.ssh/id_rsa
+RUN rm -rf /usr/bin/gone /root/.ssh
+USER app
+""",
+    # credentials and a world-writable file left in the filesystem
+    f"{IMG}-creds:1": f"""FROM {BASE_IMAGE}
+RUN mkdir -p /app /root/.ssh && printf 'MODE=prod\\n' > /app/.env && \\
+    {_KEY} > /root/.ssh/id_rsa && \\
+    touch /app/shared.conf && chmod 666 /app/shared.conf
+USER app
+""",
+    # three different images for the references containers are created with: :latest, no tag, a version
+    f"{IMG}-latest:latest": f'FROM {BASE_IMAGE}\nLABEL runbench.test.ref=latest\nUSER app\nCMD ["sleep", "3600"]\n',
+    f"{IMG}-notag:latest": f'FROM {BASE_IMAGE}\nLABEL runbench.test.ref=notag\nUSER app\nCMD ["sleep", "3600"]\n',
+    f"{IMG}-pinned:1.0": f'FROM {BASE_IMAGE}\nLABEL runbench.test.ref=pinned\nUSER app\nCMD ["sleep", "3600"]\n',
+}
+
+
+def ensure_image_check_images(client: docker.DockerClient) -> dict[str, str]:
+    """Build the images of the image checks (and the base they need) when missing or stale; tag -> id."""
+    ensure_test_images(client)
+    ids = {}
+    with _lock():
+        base_id = _ensure_base(client)
+        for ref, dockerfile in IMAGE_CHECK_IMAGES.items():
+            ids[ref] = _ensure_built(
+                client, ref, dockerfile, base_id, key="hello", files=lambda: {"hello.txt": b"hi\n"}
+            )
+        _drop_stale(client)
+    return ids

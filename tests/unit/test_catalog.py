@@ -53,21 +53,33 @@ def make_check(
 # --- the real catalog ---------------------------------------------------------------------------
 
 
-def test_load_catalog_gives_the_35_container_checks(catalog: Catalog) -> None:
+def test_load_catalog_gives_the_39_container_checks(catalog: Catalog) -> None:
     container = catalog.of_scope(Scope.CONTAINER)
-    assert len(container) == 35
-    assert len(catalog) == 35  # only containers.py exists so far
+    assert len(container) == 39  # CIS 5.2-5.32 (31), 4 of runbench's own, 4 runtime truth checks
+    assert len(catalog) == sum(len(catalog.of_scope(scope)) for scope in Scope)
     assert {"container.privileged", "container.docker_socket", "container.env_secrets"} <= set(catalog)
 
 
+def test_load_catalog_gives_the_23_daemon_checks(catalog: Catalog) -> None:
+    daemon = {c.id for c in catalog.of_scope(Scope.DAEMON)}
+    assert len(daemon) == 23  # CIS 2.1-2.19 and 5.1, tcp_exposure, tcp_unauthenticated, config_conflicts
+    assert {"daemon.tls", "daemon.tcp_unauthenticated", "daemon.swarm_mode"} <= daemon
+
+
 def test_catalog_order_is_scope_then_cis_number_then_id(catalog: Catalog) -> None:
-    ids = list(catalog)
+    scopes = list(dict.fromkeys(c.meta.scope for c in catalog.values()))
+    assert scopes == sorted(scopes, key=list(Scope).index)
+    ids = [i for i in catalog if i.startswith("container.")]
     assert ids[:4] == ["container.apparmor", "container.selinux", "container.capabilities", "container.privileged"]
     # 5.10 sorts after 5.9 (numeric, not lexical); checks without a CIS number come last, by id
     assert ids.index("container.open_ports") < ids.index("container.host_network")
-    assert ids[-4:] == [
+    assert ids[-8:] == [
         "container.env_secrets",
         "container.oom_kill_disable",
+        "container.runtime_capabilities",
+        "container.runtime_nnp",
+        "container.runtime_root",
+        "container.runtime_seccomp",
         "container.rw_host_mounts",
         "container.user",
     ]
@@ -80,8 +92,9 @@ def test_every_real_check_is_valid_and_cis_numbers_are_unique(catalog: Catalog) 
         if num:
             assert num not in seen, f"{check.id} and {seen[num]} share CIS {num}"
             seen[num] = check.id
-            assert check.meta.cis["1.6.0"] == num  # section 5 did not shift
-    assert len(seen) == 31  # 5.2-5.32
+            assert check.meta.cis.get("1.6.0") == cis_160_for(num)  # only section 2 shifted
+    assert {f"5.{i}" for i in range(1, 33)} <= seen.keys()  # 5.1 (daemon.swarm_mode), 5.2-5.32
+    assert {f"2.{i}" for i in range(1, 20)} <= seen.keys()  # the daemon checks
 
 
 def test_catalog_is_immutable(catalog: Catalog) -> None:
@@ -217,7 +230,7 @@ def test_resolve_a_glob(catalog: Catalog) -> None:
         "container.host_uts",
         "container.host_userns",
     )
-    assert len(catalog.resolve("container.*")) == 35
+    assert len(catalog.resolve("container.*")) == 39
 
 
 def test_resolve_section_2_numbers_across_versions() -> None:
@@ -243,7 +256,7 @@ def test_unknown_id_raises_with_a_close_suggestion(catalog: Catalog) -> None:
     assert isinstance(info.value, LookupError)
 
 
-@pytest.mark.parametrize("ref", ["container.nope_nothing_like_it", "9.9", "1.6.0:9.9", "image.*", "5.1"])
+@pytest.mark.parametrize("ref", ["container.nope_nothing_like_it", "9.9", "1.6.0:9.9", "volume.*", "1.6.0:2.19"])
 def test_unknown_refs_raise(catalog: Catalog, ref: str) -> None:
     with pytest.raises(UnknownCheckError, match="runbench checks"):
         catalog.resolve(ref)
@@ -308,3 +321,24 @@ def test_check_files_share_helpers_through_relative_imports(tmp_path: Path) -> N
     assert cat["container.rel"].evaluate(_facts()).status.value == "pass"
     again = load_catalog(tmp_path)  # a second load is fresh, not a duplicate
     assert list(again) == ["container.rel"]
+
+
+def test_load_catalog_gives_the_20_host_and_24_file_checks(catalog: Catalog) -> None:
+    host = catalog.of_scope(Scope.HOST)
+    files = catalog.of_scope(Scope.FILE)
+    assert len(host) == 20  # 1.1.1, 1.1.2, the audit family 1.1.3-1.1.18, 1.2.1, 1.2.2
+    assert len(files) == 24  # 3.1-3.24, one family
+    numbers = {c.meta.cis["1.8.0"] for c in (*host, *files)}
+    assert numbers == {f"1.1.{i}" for i in range(1, 19)} | {"1.2.1", "1.2.2"} | {f"3.{i}" for i in range(1, 25)}
+    assert all(c.meta.cis["1.6.0"] == c.meta.cis["1.8.0"] for c in (*host, *files))  # sections 1 and 3 did not shift
+    assert catalog.resolve("1.1.3") == ("host.audit_dockerd",)
+    assert catalog.resolve("3.16") == ("file.docker_sock_mode",)
+    assert all(c.paths is not None for c in files)
+
+
+def test_load_catalog_gives_the_17_image_2_ops_and_9_swarm_checks(catalog: Catalog) -> None:
+    images = {c.id for c in catalog.of_scope(Scope.IMAGE)}
+    assert len(images) == 17  # CIS 4.1-4.12, tag_pinning, labels, exposed_ssh, sensitive_files, world_writable
+    assert {c.meta.cis.get("1.8.0") for c in catalog.of_scope(Scope.IMAGE)} - {None} == {f"4.{i}" for i in range(1, 13)}
+    assert [c.id for c in catalog.of_scope(Scope.OPS)] == ["ops.image_sprawl", "ops.container_sprawl"]
+    assert [c.meta.cis["1.8.0"] for c in catalog.of_scope(Scope.SWARM)] == [f"7.{i}" for i in range(1, 10)]

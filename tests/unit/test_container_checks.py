@@ -6,6 +6,7 @@ expected and, where it matters, the context, the finding's severity and a fragme
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -17,17 +18,27 @@ from builders import (
     IMAGE_REF,
     OTHER_IMAGE_ID,
     SECCOMP_DEFAULT,
+    bind_volume,
     container,
     context,
     daemon,
     device,
     engine,
+    engine_socket,
     env,
     exec_session,
     image,
+    kernel_status,
     mount,
+    namespace,
+    namespaces,
     port,
     process,
+    recorded_inspect,
+    recorded_status,
+    resolved_mount,
+    running_process,
+    runtime_host,
     ulimit,
     volume,
 )
@@ -36,7 +47,8 @@ from runbench.authoring import Context, container_check, failed, passed
 from runbench.catalog import Catalog
 from runbench.model import Scope, Severity, Status, Verdict
 from runbench.policy import Params
-from runbench.snapshot import CollectionError, ContainerFacts, Fact, Healthcheck
+from runbench.semantics import DEFAULT_CAPS
+from runbench.snapshot import CollectionError, ContainerFacts, ExecFacts, Fact, FileType, Healthcheck
 
 
 @dataclass(frozen=True)
@@ -97,7 +109,413 @@ NNP_NO_PID = context(daemon=daemon(pid=None))
 CUSTOM_SOCKET = context(daemon=daemon(sockets=("/srv/engine/api.sock",)))
 NO_NNP = ("no-new-privileges=false",)  # container opt-out, for checks that need no-new-privileges off
 
-ROOT_USERS = ("", "0", "root", "0:0", "root:root", "0:1000")
+ROOT_USERS = ("", "0", "root", "0:0", "root:root", "0:1000", "00", "+0", "000:app", "root:0")
+
+
+def CREATED(**overrides: object) -> ContainerFacts:  # noqa: N802 - reads like C(...)
+    """A created (never started) container: no process, so the configuration alone decides."""
+    return container(**{"state": "created", "pid": 0, "processes": (), **overrides})
+
+
+COMPLIANT_INIT = container().processes or ()
+ROOT_STATUS = recorded_status("rbr-bridge")  # a root process with Docker's default capabilities, seccomp on
+ROOT_INIT = (running_process(ROOT_STATUS, name="sleep"),)
+REMAPPED = kernel_status(uid=100000, caps=tuple(sorted(DEFAULT_CAPS)), cap_eff=())  # root remapped to 100000
+REMAPPED_INIT = (running_process(REMAPPED, name="sleep"),)
+SYSADMIN_INIT = (running_process(recorded_status("rbr-sysadmin"), name="sleep"),)
+UNCONFINED_INIT = (running_process(recorded_status("rbr-unconfined"), name="sleep"),)
+ALLOW_ALL = recorded_inspect("rbr-allow-all")["HostConfig"]["SecurityOpt"][0]
+RUNTIME = context(runtime_host=runtime_host())
+MANAGED_CONTAINERD = engine_socket(  # the containerd dockerd starts and supervises itself
+    "/var/run/docker/containerd/containerd.sock", "containerd", "/run/docker/containerd/containerd.sock"
+)
+
+BLOCKS_MOUNT = 'seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mount"],"action":"SCMP_ACT_ERRNO"}]}'
+JOIN = "container:" + "3f2a" + "0" * 60  # a joined container's full id, as inspect records it
+NNP_OFF = (running_process(kernel_status(no_new_privs=False)),)
+
+
+def _exec(pid: int, user: str = "1000") -> ExecFacts:
+    return dataclasses.replace(exec_session(user=user), pid=pid)
+
+
+# What a container really gets (runbench.collect.resolve): namespace joins, real mount sources, engine sockets
+# that exist, CPU quotas against the host's CPUs, custom seccomp profiles, users from the kernel.
+RESOLVED_CASES: list[Case] = [
+    # namespace joins: the chain's end decides, the kernel when it was read
+    case(
+        "container.host_pid",
+        C(pid_mode=JOIN, namespaces=namespaces(pid=namespace("pid", JOIN, "host", via=("rbf-x",)))),
+        FAIL,
+        label="joined-to-host-pid-container",
+        detail="joined through rbf-x",
+    ),
+    case(
+        "container.host_pid",
+        C(pid_mode=JOIN, namespaces=namespaces(pid=namespace("pid", JOIN, "", via=("rbf-x",), kernel_host=False))),
+        PASS,
+        label="joined-to-private-pid-container",
+    ),
+    case(
+        "container.host_network",
+        C(network_mode=JOIN, networks=(), namespaces=namespaces(net=namespace("net", JOIN, "host", via=("a", "b")))),
+        FAIL,
+        label="two-hop-chain-to-host-network",
+        detail="a → b",
+    ),
+    case(
+        "container.host_network",
+        C(namespaces=namespaces(net=namespace("net", "app", kernel_host=True))),
+        FAIL,
+        label="kernel-says-host-configuration-does-not",
+        detail="disagree",
+    ),
+    case(
+        "container.host_network",
+        C(network_mode="host", namespaces=namespaces(net=namespace("net", "host", kernel_host=False))),
+        PASS,
+        label="configured-host-kernel-says-not",
+        detail="disagree",
+    ),
+    case(
+        "container.host_ipc",
+        C(ipc_mode=JOIN, namespaces=namespaces(ipc=namespace("ipc", JOIN, "host", via=("x",), kernel_host=True))),
+        FAIL,
+        label="joined-to-host-ipc-kernel-agrees",
+    ),
+    case(
+        "container.host_ipc",
+        C(ipc_mode=JOIN, namespaces=namespaces(ipc=namespace("ipc", JOIN, "", why="container 3f2a… not found"))),
+        ERROR,
+        label="chain-to-a-missing-container",
+        detail="not found",
+    ),
+    case(
+        "container.host_uts",
+        C(namespaces=namespaces(uts=namespace("uts", "", kernel_host=True))),
+        FAIL,
+        label="kernel-says-host-uts",
+    ),
+    case(
+        "container.host_pid",
+        C(pid_mode=JOIN),
+        PASS,
+        label="unresolved-snapshot-judges-configuration",
+    ),
+    case(
+        "container.default_bridge",
+        C(
+            network_mode=JOIN,
+            networks=(),
+            namespaces=namespaces(net=namespace("net", JOIN, "default", via=("web",), networks=("bridge",))),
+        ),
+        FAIL,
+        label="joined-to-a-default-bridge-container",
+        detail="through web",
+    ),
+    case(
+        "container.default_bridge",
+        C(
+            network_mode=JOIN,
+            networks=(),
+            namespaces=namespaces(net=namespace("net", JOIN, "app", via=("web",), networks=("app",))),
+        ),
+        PASS,
+        label="joined-to-a-user-network-container",
+    ),
+    case(
+        "container.default_bridge",
+        C(network_mode=JOIN, networks=(), namespaces=namespaces(net=namespace("net", JOIN, "", why="a loop"))),
+        ERROR,
+        label="join-chain-loops",
+    ),
+    # mount sources: the host path the kernel mounts
+    case(
+        "container.sensitive_mounts",
+        C(mounts=(resolved_mount("/srv/link", "/etc"),)),
+        FAIL,
+        label="symlink-to-etc",
+        detail="/srv/link → /etc",
+        severity=Severity.CRITICAL,
+    ),
+    case(
+        "container.sensitive_mounts",
+        C(mounts=(bind_volume("etcvol", "/etc", rw=False),)),
+        FAIL,
+        label="bind-backed-volume-of-etc",
+        detail="volume etcvol → /etc",
+        severity=Severity.HIGH,
+    ),
+    case(
+        "container.sensitive_mounts",
+        C(mounts=(resolved_mount("/srv/docker-data", "/data/docker"),)),
+        FAIL,
+        context(runtime_host=runtime_host(real_paths={"/var/lib/docker": "/data/docker"})),
+        label="docker-root-behind-a-symlink",
+    ),
+    case(
+        "container.sensitive_mounts",
+        C(mounts=(resolved_mount("/srv/docker/volumes", "/srv/docker/volumes"),)),
+        FAIL,
+        context(engine=engine(root_dir="/srv/docker"), runtime_host=runtime_host()),
+        label="mount-below-a-moved-docker-root",
+    ),
+    case(
+        "container.sensitive_mounts",
+        C(mounts=(resolved_mount("/srv/link", "/srv/app"),)),
+        PASS,
+        label="symlink-to-an-app-dir",
+    ),
+    case(
+        "container.sensitive_mounts",
+        C(
+            mounts=(
+                dataclasses.replace(volume("data", "/data"), resolution="volume data could not be inspected: gone"),
+            )
+        ),
+        ERROR,
+        label="volume-not-inspected",
+        detail="could not be inspected",
+    ),
+    case(
+        "container.rw_host_mounts",
+        C(mounts=(bind_volume("srvvol", "/srv/data"),)),
+        FAIL,
+        label="rw-bind-backed-volume",
+        detail="volume srvvol → /srv/data",
+    ),
+    case(
+        "container.rw_host_mounts",
+        C(mounts=(bind_volume("srvvol", "/srv/data", rw=False),)),
+        PASS,
+        label="ro-bind-volume",
+    ),
+    case(
+        "container.rw_host_mounts",
+        C(mounts=(dataclasses.replace(volume("data", "/data"), volume_bind=False, resolution="its own directory"),)),
+        PASS,
+        label="plain-local-volume",
+    ),
+    # engine sockets: only those that exist, at or below the mount's real source
+    case(
+        "container.docker_socket",
+        C(mounts=(resolved_mount("/", "/", rw=False),)),
+        FAIL,
+        RUNTIME,
+        label="host-root-contains-the-existing-socket",
+        detail="contains /run/docker.sock",
+    ),
+    case(
+        "container.docker_socket",
+        C(mounts=(resolved_mount("/run/containerd", "/run/containerd"),)),
+        PASS,
+        RUNTIME,
+        label="containerd-dir-without-a-socket",
+    ),
+    case(
+        "container.docker_socket",
+        C(mounts=(resolved_mount("/var/run/docker/containerd", "/run/docker/containerd", rw=False),)),
+        FAIL,
+        context(runtime_host=runtime_host(MANAGED_CONTAINERD)),
+        label="dockerd-managed-containerd-dir",
+        detail="/run/docker/containerd/containerd.sock",
+    ),
+    case(
+        "container.docker_socket",
+        C(mounts=(resolved_mount("/srv/api", "/run/docker.sock", host_type=FileType.SOCKET),)),
+        FAIL,
+        RUNTIME,
+        label="symlink-to-the-socket",
+        detail="engine socket",
+    ),
+    case(
+        "container.docker_socket",
+        C(mounts=(resolved_mount("/srv/x/docker.sock", "/srv/x/docker.sock", host_type=FileType.DIRECTORY),)),
+        PASS,
+        RUNTIME,
+        label="a-directory-named-docker-sock",
+    ),
+    case(
+        "container.docker_socket",
+        C(mounts=(resolved_mount("/home/u/podman.sock", "/home/u/podman.sock", host_type=FileType.SOCKET),)),
+        FAIL,
+        RUNTIME,
+        label="an-unlisted-socket-named-like-an-engines",
+    ),
+    case(
+        "container.docker_socket",
+        C(mounts=(mount("/var/run", rw=False),)),
+        FAIL,
+        context(runtime_host=runtime_host(local=False, sockets=(engine_socket("/run/docker.sock"),))),
+        label="remote-engine-well-known-list",
+        detail="well-known",
+    ),
+    # CPU limits against the host's CPUs
+    case(
+        "container.cpu_limit",
+        C(nano_cpus=8_000_000_000),
+        FAIL,
+        RUNTIME,
+        label="cpus-as-many-as-the-host",
+        detail="limits nothing",
+    ),
+    case("container.cpu_limit", C(nano_cpus=12_000_000_000), FAIL, RUNTIME, label="cpus-above-the-host"),
+    case(
+        "container.cpu_limit", C(nano_cpus=0, cpu_quota=900_000, cpu_period=100_000), FAIL, RUNTIME, label="quota-above"
+    ),
+    case(
+        "container.cpu_limit",
+        C(nano_cpus=0, cpu_quota=900_000, cpu_period=0),
+        FAIL,
+        RUNTIME,
+        label="quota-default-period",
+    ),
+    case("container.cpu_limit", C(nano_cpus=0, cpu_quota=200_000, cpu_period=100_000), PASS, RUNTIME, label="2-of-8"),
+    case(
+        "container.cpu_limit",
+        C(nano_cpus=12_000_000_000, cpu_shares=512),
+        PASS,
+        RUNTIME,
+        label="quota-useless-shares-set",
+    ),
+    case("container.cpu_limit", C(nano_cpus=12_000_000_000), PASS, label="host-cpus-unknown"),
+    # custom seccomp profiles: what they stop
+    case("container.seccomp", C(security_opt=(ALLOW_ALL,)), FAIL, label="allow-all-profile", detail="all but name"),
+    case(
+        "container.seccomp",
+        C(security_opt=(BLOCKS_MOUNT,)),
+        PASS,
+        label="allow-default-blocks-mount",
+    ),
+    case(
+        "container.seccomp",
+        C(security_opt=('seccomp={"defaultAction":"SCMP_ACT_LOG"}',)),
+        FAIL,
+        label="log-default-blocks-nothing",
+    ),
+    case("container.seccomp", C(security_opt=("seccomp={broken",)), PASS, label="profile-not-json", detail="not read"),
+    case("container.seccomp", C(security_opt=("seccomp=builtin",)), PASS, label="builtin-profile"),
+    # exec sessions: the host uid of a running session's process
+    case(
+        "container.exec_root",
+        C(execs=(_exec(77),), processes=(*COMPLIANT_INIT, running_process(ROOT_STATUS, pid=77, name="sh"))),
+        FAIL,
+        label="exec-process-is-root-on-the-host",
+        detail="pid 77 runs as uid 0",
+    ),
+    case(
+        "container.exec_root",
+        C(user="", execs=(_exec(77, user=""),), processes=(running_process(kernel_status(uid=100000), pid=77),)),
+        PASS,
+        label="root-exec-remapped",
+    ),
+    case(
+        "container.exec_root",
+        C(user="", execs=(_exec(77, user=""),), processes=()),
+        FAIL,
+        label="exec-process-not-seen-configuration-decides",
+    ),
+]
+
+# The kernel's view of every process (/proc/<pid>/status).
+RUNTIME_CASES: list[Case] = [
+    case("container.runtime_capabilities", C(), PASS, label="none-held"),
+    case(
+        "container.runtime_capabilities",
+        C(cap_drop=(), cap_add=("SYS_ADMIN",), processes=SYSADMIN_INIT),
+        FAIL,
+        label="sys-admin-in-capeff",
+        detail="CapEff SYS_ADMIN",
+    ),
+    case(
+        "container.runtime_capabilities",
+        C(cap_drop=(), processes=ROOT_INIT),
+        PASS,
+        label="docker-defaults-as-configured",
+    ),
+    case(
+        "container.runtime_capabilities",
+        C(processes=ROOT_INIT),
+        FAIL,
+        label="defaults-held-though-all-dropped",
+        detail="disagree",
+    ),
+    case(
+        "container.runtime_capabilities",
+        C(cap_drop=(), cap_add=("SYS_PTRACE",), processes=(running_process(kernel_status(caps=("SYS_PTRACE",))),)),
+        FAIL,
+        label="dangerous-in-the-bounding-set-only",
+        detail="CapBnd SYS_PTRACE",
+    ),
+    case("container.runtime_capabilities", C(state="exited", processes=()), SKIP, label="not-running"),
+    case("container.runtime_capabilities", C(processes=None), ERROR, label="processes-not-read"),
+    case(
+        "container.runtime_capabilities",
+        C(processes=(running_process(None, status_why="cannot read /proc/4242/status: Permission denied"),)),
+        ERROR,
+        label="status-unreadable",
+        detail="Permission denied",
+    ),
+    case(
+        "container.runtime_capabilities",
+        C(processes=(running_process(None),)),
+        ERROR,
+        label="older-snapshot",
+        detail="older runbench",
+    ),
+    case("container.runtime_seccomp", C(), PASS, label="filtered"),
+    case(
+        "container.runtime_seccomp",
+        C(security_opt=("seccomp=unconfined", "no-new-privileges"), processes=UNCONFINED_INIT),
+        FAIL,
+        label="unconfined-as-configured",
+        detail="as configured",
+    ),
+    case(
+        "container.runtime_seccomp",
+        C(processes=UNCONFINED_INIT),
+        FAIL,
+        label="configured-profile-kernel-off",
+        detail="disagree",
+    ),
+    case(
+        "container.runtime_seccomp",
+        C(),
+        SKIP,
+        context(runtime_host=runtime_host(seccomp=False)),
+        label="kernel-without-seccomp",
+    ),
+    case(
+        "container.runtime_seccomp",
+        C(processes=(running_process(kernel_status(seccomp=None)),)),
+        SKIP,
+        label="no-seccomp-field",
+    ),
+    case("container.runtime_nnp", C(), PASS, label="configured-and-set"),
+    case("container.runtime_nnp", C(processes=NNP_OFF), FAIL, label="configured-not-set", detail="disagree"),
+    case(
+        "container.runtime_nnp", C(security_opt=(), processes=NNP_OFF), FAIL, NNP_FLAG, label="daemon-default-not-set"
+    ),
+    case("container.runtime_nnp", C(security_opt=NO_NNP, processes=NNP_OFF), SKIP, label="not-asked-not-set"),
+    case("container.runtime_nnp", C(security_opt=NO_NNP), PASS, label="not-asked-but-set"),
+    case(
+        "container.runtime_nnp",
+        C(security_opt=(), processes=NNP_OFF),
+        ERROR,
+        NNP_JSON_UNREADABLE,
+        label="daemon-default-unknown",
+    ),
+    case("container.runtime_root", C(), PASS, label="uid-1000"),
+    case("container.runtime_root", C(processes=ROOT_INIT), FAIL, label="uid-0", detail="uid 0 on the host"),
+    case("container.runtime_root", C(user="", processes=REMAPPED_INIT), PASS, label="remapped-root"),
+    case(
+        "container.runtime_root",
+        C(processes=(*COMPLIANT_INIT, running_process(ROOT_STATUS, pid=77, name="sh"))),
+        FAIL,
+        label="an-exec-as-root",
+        detail="pid 77",
+    ),
+]
 
 CASES: list[Case] = [
     # --- 5.2 apparmor -------------------------------------------------------------------------
@@ -524,15 +942,25 @@ CASES: list[Case] = [
     case("container.rw_host_mounts", C(mounts=(mount("/srv/conf", rw=False),)), PASS, label="ro-bind"),
     case("container.rw_host_mounts", C(mounts=(volume("data", "/data"),)), PASS, label="rw-named-volume"),
     case("container.rw_host_mounts", C(mounts=(mount("/srv/data"),)), FAIL, label="rw-bind"),
-    *[case("container.user", C(user=u), FAIL, label=f"root-{u or 'empty'}") for u in ROOT_USERS],
-    case("container.user", C(user="1000"), PASS, label="1000"),
-    case("container.user", C(user="1000:1000"), PASS, label="1000-1000"),
-    case("container.user", C(user="app"), PASS, label="named-user"),
-    case("container.user", C(user="1000:0"), PASS, label="root-group-only"),
-    case("container.user", C(user=""), PASS, USERNS, label="root-userns-remap"),
-    case("container.user", C(user="0"), PASS, ROOTLESS, label="root-rootless"),
-    case("container.user", C(user="", userns_mode="host"), FAIL, USERNS, label="root-userns-opted-out"),
-    case("container.user", C(user=""), FAIL, NO_ENGINE, label="root-engine-unknown"),
+    # not running: Config.User decides, parsed as runc does
+    *[case("container.user", CREATED(user=u), FAIL, label=f"root-{u or 'empty'}") for u in ROOT_USERS],
+    case("container.user", CREATED(user="1000"), PASS, label="1000"),
+    case("container.user", CREATED(user="1000:1000"), PASS, label="1000-1000"),
+    case("container.user", CREATED(user="app"), PASS, label="named-user"),
+    case("container.user", CREATED(user="1000:0"), PASS, label="root-group-only"),
+    case("container.user", CREATED(user="10"), PASS, label="uid-10-not-root"),
+    case("container.user", CREATED(user=""), PASS, USERNS, label="root-userns-remap"),
+    case("container.user", CREATED(user="0"), PASS, ROOTLESS, label="root-rootless"),
+    case("container.user", CREATED(user="", userns_mode="host"), FAIL, USERNS, label="root-userns-opted-out"),
+    case("container.user", CREATED(user=""), FAIL, NO_ENGINE, label="root-engine-unknown"),
+    # running: the real uid of its init on the host decides
+    case("container.user", C(user="1000"), PASS, label="running-1000"),
+    case("container.user", C(user="", processes=ROOT_INIT), FAIL, label="running-root", detail="root on the host"),
+    case("container.user", C(user="1000", processes=ROOT_INIT), FAIL, label="running-root-disagree", detail="disagree"),
+    case("container.user", C(user="", processes=REMAPPED_INIT), PASS, USERNS, label="running-remapped", detail="remap"),
+    case("container.user", C(user="root"), PASS, label="running-dropped-root", detail="dropped root"),
+    case("container.user", C(user="1000", processes=None), PASS, label="running-processes-unread"),
+    case("container.user", C(user="", processes=None), FAIL, label="running-root-processes-unread"),
     case("container.env_secrets", C(), PASS, label="no-env"),
     case(
         "container.env_secrets",
@@ -582,6 +1010,8 @@ CASES: list[Case] = [
     case("container.oom_kill_disable", C(oom_kill_disable=None, memory=0), PASS, label="unknown-no-limit"),
     case("container.oom_kill_disable", C(oom_kill_disable=True), PASS, label="disabled-with-limit"),
     case("container.oom_kill_disable", C(oom_kill_disable=True, memory=0), FAIL, label="disabled-no-limit"),
+    *RESOLVED_CASES,
+    *RUNTIME_CASES,
 ]
 
 # Checks whose only non-pass outcome is manual: they gather evidence for a human and never fail.

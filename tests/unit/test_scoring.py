@@ -226,17 +226,23 @@ GOOD = container(id="1" * 64, name="good")
 BAD = container(id="2" * 64, name="bad", memory=0)
 
 
+@pytest.fixture(scope="module")
+def containers_only(catalog: Catalog) -> Catalog:
+    """The real container checks alone: the engine, host and file checks judge facts these snapshots leave out."""
+    return Catalog(catalog.of_scope(Scope.CONTAINER))
+
+
 def _policy(*include: str, exclude: tuple[str, ...] = (), **kw: object) -> Policy:
     return Policy(selection=Selection(include=frozenset(include), exclude=frozenset(exclude)), **kw)  # type: ignore[arg-type]
 
 
-def test_one_finding_per_check_per_container(catalog: Catalog) -> None:
-    report = evaluate(catalog, snapshot(GOOD, BAD), Policy())
-    assert len(report.findings) == 2 * 35
+def test_one_finding_per_check_per_container(containers_only: Catalog) -> None:
+    report = evaluate(containers_only, snapshot(GOOD, BAD), Policy())
+    assert len(report.findings) == 2 * 39
     pairs = {(x.check.id, x.subject.name) for x in report.findings}
-    assert len(pairs) == 70
+    assert len(pairs) == 78
     assert {x.subject.id for x in report.findings} == {"1" * 12, "2" * 12}
-    assert len(report.checks) == 35
+    assert len(report.checks) == 39
 
 
 def test_per_container_per_section_and_total_scores(catalog: Catalog) -> None:
@@ -262,7 +268,8 @@ def test_critical_failure_on_one_container(catalog: Catalog) -> None:
     assert report.policy.reasons == ("1 failure(s) at or above high (worst: critical)",)
 
 
-def test_selection_include_and_exclude(catalog: Catalog) -> None:
+def test_selection_include_and_exclude(containers_only: Catalog) -> None:
+    catalog = containers_only
     only = evaluate(catalog, snapshot(GOOD, BAD), _policy("container.memory_limit"))
     assert {x.check.id for x in only.findings} == {"container.memory_limit"}
     assert [m.id for m in only.checks] == ["container.memory_limit"]
@@ -270,7 +277,7 @@ def test_selection_include_and_exclude(catalog: Catalog) -> None:
     without = evaluate(catalog, snapshot(GOOD, BAD), _policy(exclude=("container.memory_limit", "container.user")))
     ids = {x.check.id for x in without.findings}
     assert "container.memory_limit" not in ids and "container.user" not in ids
-    assert len(ids) == 33
+    assert len(ids) == 37
     assert without.total.score == 100.0  # the only failure was excluded
 
     both = evaluate(
@@ -292,8 +299,8 @@ def test_finding_severity_comes_from_the_verdict_override(catalog: Catalog) -> N
     assert report.total.grade == "F"  # 0 points, but not capped: no critical failure
 
 
-def test_no_containers_means_no_score_and_a_note(catalog: Catalog) -> None:
-    report = evaluate(catalog, snapshot(GOOD, containers=()), Policy())
+def test_no_containers_means_no_score_and_a_note(containers_only: Catalog) -> None:
+    report = evaluate(containers_only, snapshot(GOOD, containers=()), Policy())
     assert report.findings == ()
     assert (report.total.score, report.total.grade) == (None, "-")
     assert report.containers == {}

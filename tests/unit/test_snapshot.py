@@ -189,6 +189,7 @@ def test_the_json_has_the_schema_and_no_secret_values() -> None:
         "length": 21,
         "stub": "fa…(21 chars)",
         "detectors": ["Secret Keyword"],
+        "kind": "text",  # what the value looks like (runbench.secrets.value_kind), never the value
     }
 
 
