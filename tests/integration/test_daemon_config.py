@@ -83,6 +83,14 @@ def host_docker0_survives() -> Iterator[None]:
     assert _docker0() == before, "the host's docker0 bridge was removed"
 
 
+def _unmount_below(root: Path) -> None:
+    prefix = f"{root}/"
+    with open("/proc/mounts", encoding="utf-8") as fh:
+        targets = [line.split()[1] for line in fh if line.split()[1].startswith(prefix)]
+    for target in sorted(targets, reverse=True):
+        subprocess.run(["umount", "-l", target], capture_output=True, check=False)
+
+
 @contextmanager
 def second_daemon(name: str, index: int, args: list[str], files: dict[str, str] | None = None) -> Iterator[Daemon]:
     """A dockerd started by scripts/engine.sh in network namespace rbdc<index> with extra `args`; `files` are
@@ -93,8 +101,9 @@ def second_daemon(name: str, index: int, args: list[str], files: dict[str, str] 
         pytest.skip("needs ip(8) and nsenter(1)")
     state = Path(f"/tmp/runbench-dc-{name}")
     netns = f"rbdc{index}"
+    _unmount_below(state)  # an interrupted run's daemon leaves its netns and overlay mounts behind
     shutil.rmtree(state, ignore_errors=True)
-    state.mkdir(parents=True)
+    state.mkdir(parents=True, exist_ok=True)
     for rel, text in (files or {}).items():
         (state / rel).write_text(text)
     subprocess.run(["ip", "netns", "del", netns], capture_output=True, check=False)  # an interrupted run's

@@ -4,6 +4,7 @@ runbench must end in bounded time with exit 3 and a report marked incomplete tha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -53,7 +54,8 @@ def frozen_engine_pid() -> Iterator[int]:
 
         ensure_test_images(client)
         for old in client.containers.list(all=True, filters={"name": "rbfz-"}):  # an interrupted earlier run
-            old.remove(force=True)
+            with contextlib.suppress(docker.errors.NotFound):
+                old.remove(force=True)
         for i in range(N):
             client.containers.create(BASE_IMAGE, ["sleep", "1"], name=f"rbfz-{i:02d}", labels={"runbench.test": "1"})
         client.close()
@@ -63,7 +65,8 @@ def frozen_engine_pid() -> Iterator[int]:
         try:
             cleanup = docker.DockerClient(base_url=f"unix://{SOCK}", timeout=60)
             for c in cleanup.containers.list(all=True, filters={"name": "rbfz-"}):
-                c.remove(force=True)
+                with contextlib.suppress(docker.errors.NotFound):
+                    c.remove(force=True)
             cleanup.close()
         except docker.errors.DockerException:
             pass
