@@ -10,11 +10,14 @@ scope and is looked up on demand."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import signal
 import stat
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -276,6 +279,23 @@ def _userns_env() -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def _exclusive(path: str, wait: float = 600) -> Iterator[None]:
+    """One holder at a time on this host: test runs on the two engine generations may overlap, and the
+    userns daemon's state dir and bridge are fixed."""
+    with open(path, "a") as lock:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"another test run has held {path} for {wait:.0f} s")
+                time.sleep(1)
+        yield  # closing the file releases the lock
+
+
 @pytest.fixture(scope="module")
 def userns_engine() -> Iterator[str]:
     """A second dockerd with --userns-remap default (its own socket, roots and bridge rbku0) running one
@@ -283,32 +303,33 @@ def userns_engine() -> Iterator[str]:
     if os.geteuid() != 0:
         pytest.skip("starting a second dockerd needs root")
     env = _userns_env()
-    up = subprocess.run([str(ROOT / "scripts/engine.sh"), "up"], env=env, capture_output=True, text=True, timeout=180)
-    assert up.returncode == 0, up.stderr[-2000:]
-    pid = int((USERNS_STATE / "dockerd.pid").read_text())
-    try:
-        client = docker.DockerClient(base_url=env["DOCKER_HOST"], timeout=60)
-        from tests.support.testimages import BASE_IMAGE, ensure_test_images
-
-        ensure_test_images(client)
-        for old in client.containers.list(all=True, filters={"name": "rbku-"}):  # an interrupted earlier run
-            old.remove(force=True)
-        client.containers.run(
-            BASE_IMAGE, ["sleep", "3600"], name="rbku-root", detach=True, labels={"runbench.test": "1"}
-        )
-        client.close()
-        yield env["DOCKER_HOST"]
-    finally:
+    engine = str(ROOT / "scripts/engine.sh")
+    with _exclusive(f"{USERNS_STATE}.lock"):
+        up = subprocess.run([engine, "up"], env=env, capture_output=True, text=True, timeout=180)
+        assert up.returncode == 0, up.stderr[-2000:]
+        pid = int((USERNS_STATE / "dockerd.pid").read_text())
         try:
-            cleanup = docker.DockerClient(base_url=env["DOCKER_HOST"], timeout=60)
-            for c in cleanup.containers.list(all=True, filters={"name": "rbku-"}):
-                c.remove(force=True)
-            cleanup.close()
-        except docker.errors.DockerException:
-            pass
-        subprocess.run([str(ROOT / "scripts/engine.sh"), "down"], env=env, capture_output=True, timeout=120)
-        if psutil.pid_exists(pid) and psutil.Process(pid).name() == "dockerd":
-            os.kill(pid, signal.SIGTERM)
+            client = docker.DockerClient(base_url=env["DOCKER_HOST"], timeout=60)
+            from tests.support.testimages import BASE_IMAGE, ensure_test_images
+
+            ensure_test_images(client)
+            for old in client.containers.list(all=True, filters={"name": "rbku-"}):  # an interrupted earlier run
+                old.remove(force=True)
+            labels = {"runbench.test": "1"}
+            client.containers.run(BASE_IMAGE, ["sleep", "3600"], name="rbku-root", detach=True, labels=labels)
+            client.close()
+            yield env["DOCKER_HOST"]
+        finally:
+            try:
+                cleanup = docker.DockerClient(base_url=env["DOCKER_HOST"], timeout=60)
+                for c in cleanup.containers.list(all=True, filters={"name": "rbku-"}):
+                    c.remove(force=True)
+                cleanup.close()
+            except docker.errors.DockerException:
+                pass
+            subprocess.run([engine, "down"], env=env, capture_output=True, timeout=120)  # stops pid `pid`
+            if psutil.pid_exists(pid) and psutil.Process(pid).name() == "dockerd":
+                os.kill(pid, signal.SIGTERM)
 
 
 def test_a_userns_remapped_root_is_not_root_on_the_host(userns_engine: str) -> None:
