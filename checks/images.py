@@ -393,9 +393,8 @@ def image_setuid_files(image: ImageFacts, ctx: Context) -> Verdict:
     if isinstance(contents, Verdict):
         return contents
     if contents.setuid:
-        return failed(
-            f"{len(contents.setuid)} setuid/setgid file(s)", files=_files(contents.setuid), notes=list(contents.notes)
-        )
+        notes = {"notes": list(contents.notes)} if contents.notes else {}
+        return failed(f"{len(contents.setuid)} setuid/setgid file(s)", files=_files(contents.setuid), **notes)
     if not contents.complete:
         return _incomplete(contents)
     return passed(f"none among {contents.files} files")

@@ -99,10 +99,14 @@ def swarm_bind_interface(s: SwarmFacts, ctx: Context) -> Verdict:
     evidence: dict[str, object] = {"NodeAddr": s.node_addr or "(unknown)"}
     if tcp is None:
         return manual("the engine's listening sockets were not read (not on the engine's host)", **evidence)
+    # the dockerd serving the scanned socket, when known: another daemon's swarm on this host is not this one's
+    own = ctx.daemon.pid if ctx.daemon is not None and ctx.daemon.verified is True else None
     ports = [
         listener
         for listener in tcp.listeners
-        if listener.port in SWARM_TCP_PORTS and listener.process in ("dockerd", "")
+        if listener.port in SWARM_TCP_PORTS
+        and listener.process in ("dockerd", "")
+        and (own is None or listener.daemon_pid in (None, own))
     ]
     evidence["listeners"] = [
         f"{listener.endpoint} ({listener.process or 'unknown'})" for listener in ports

@@ -59,8 +59,13 @@ def collect_swarm(
     """The swarm facts: /info's view, and on an active manager the swarm endpoints (each failure recorded as a
     swarm CollectionError naming the endpoint; its facts stay None)."""
     facts = info_swarm_facts(info)
+    if facts.state == "locked":
+        why = "the swarm is locked on this node: unlock it (docker swarm unlock) to read the manager's view"
+        return SwarmFacts(**{**_fields(facts), "manager_why": why})
     if facts.state != "active":
-        return facts
+        return (
+            facts if not facts.active else SwarmFacts(**{**_fields(facts), "manager_why": f"swarm state {facts.state}"})
+        )
     if not facts.manager:
         return SwarmFacts(**{**_fields(facts), "manager_why": "this node is a worker: run runbench on a manager"})
     missing = [m for m in ("swarm", "nodes", "services", "secrets", "unlock_key") if not hasattr(api, m)]

@@ -344,3 +344,24 @@ def test_inactive_and_worker_nodes_ask_nothing_more() -> None:
 )
 def test_cert_not_after_of_garbage_is_none(pem: str) -> None:
     assert cert_not_after(pem) is None
+
+
+def test_a_locked_node_says_so(catalog: Catalog) -> None:
+    locked = collect_swarm(object(), {"Swarm": {"LocalNodeState": "locked"}}, SCANNER, [])
+    assert locked.manager_why is not None and "locked" in locked.manager_why
+    assert catalog["swarm.autolock"].evaluate(locked, context()).status is Status.PASS
+    verdict = catalog["swarm.node_cert_rotation"].evaluate(locked, context())
+    assert verdict.status is Status.SKIP and "locked" in verdict.detail
+
+
+def test_swarm_listeners_of_another_daemon_on_the_host_are_not_this_ones(catalog: Catalog) -> None:
+    from dataclasses import replace
+
+    from runbench.snapshot import DaemonFacts
+
+    mine, other = tcp_exposure(("127.0.0.1", 2377)).listeners[0], tcp_exposure(("0.0.0.0", 2377)).listeners[0]
+    exposure = replace(tcp_exposure(), listeners=(replace(mine, daemon_pid=100), replace(other, daemon_pid=200)))
+    ctx = context(tcp=exposure, daemon=DaemonFacts(pid=100, uid=0, verified=True))
+    assert catalog["swarm.bind_interface"].evaluate(swarm(), ctx).status is Status.PASS
+    unknown = context(tcp=exposure, daemon=None)
+    assert catalog["swarm.bind_interface"].evaluate(swarm(), unknown).status is Status.FAIL
