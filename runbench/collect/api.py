@@ -175,24 +175,11 @@ class EngineAPI:
 
     def get(self, path: str, params: Mapping[str, str] | None = None, *, expect: type | None = None) -> Any:
         """The JSON answer of GET `path`; `expect` (dict or list) is the top-level type the endpoint must give."""
-        if self.down is not None:
-            raise EngineDown(f"not attempted: {self.down.reason}")
-        target = quote(path, safe="/:@") + (f"?{urlencode(params)}" if params else "")
-        started = time.monotonic()
-        end = started + self.timeout
-        whole_run = self.deadline is not None and self.deadline < end
-        if self.deadline is not None:
-            end = min(end, self.deadline)
+        target, end, whole_run = self._begin(path, params, self.timeout)
         try:
             status, body = self._request(target, end, whole_run)
-        except EngineTimeout as exc:
-            # One slow answer (a container whose runtime hangs) is that call's failure; an engine that no
-            # longer answers a ping is down for every call after it.
-            if time.monotonic() >= (self.deadline or math.inf) or not self._alive():
-                self._trip(exc)
-            raise
-        except EngineDown as exc:
-            self._trip(exc)
+        except EngineError as exc:
+            self._judge(exc)
             raise
         if status >= 400:
             raise self._http_error(status, body, path)
@@ -214,21 +201,12 @@ class EngineAPI:
         export, GET /images/{id}/get). Bounded like `get`: the whole answer within `timeout` (default: this
         client's timeout) and the collection's deadline, every read within what is left of both; at most
         `max_bytes` bytes when given. Its own connection, closed when the iteration ends or is abandoned."""
-        if self.down is not None:
-            raise EngineDown(f"not attempted: {self.down.reason}")
         limit = check_seconds(timeout, "timeout") if timeout is not None else self.timeout
-        target = quote(path, safe="/:@") + (f"?{urlencode(params)}" if params else "")
-        end = time.monotonic() + limit
-        whole_run = self.deadline is not None and self.deadline < end
-        if self.deadline is not None:
-            end = min(end, self.deadline)
+        target, end, whole_run = self._begin(path, params, limit)
         sock: socket.socket | None = None
         try:
             sock = self._connect(end, whole_run)
-            request = (
-                f"GET {target} HTTP/1.1\r\nHost: {self._host_header()}\r\nUser-Agent: runbench/{__version__}\r\n"
-                "Accept: application/x-tar\r\nConnection: close\r\n\r\n"
-            ).encode("ascii")
+            request = self._request_line(target, "Accept: application/x-tar\r\nConnection: close")
             try:
                 _sendall(sock, request, end, whole_run, limit)
             except _StaleConnection:
@@ -241,16 +219,40 @@ class EngineAPI:
                 yield from _body_pieces(reader, headers, max_bytes)
             except _StaleConnection:
                 raise EngineDown("the engine closed the connection without answering") from None
-        except EngineTimeout as exc:
-            if time.monotonic() >= (self.deadline or math.inf) or not self._alive():
-                self._trip(exc)
-            raise
-        except EngineDown as exc:
-            self._trip(exc)
+        except EngineError as exc:
+            self._judge(exc)
             raise
         finally:
             if sock is not None:
                 _close(sock)
+
+    def _begin(self, path: str, params: Mapping[str, str] | None, limit: float) -> tuple[str, float, bool]:
+        """The request target, when the call must end (`limit` after now, or the collection's deadline if that
+        comes first) and whether the deadline decides it; EngineDown at once when the engine is down."""
+        if self.down is not None:
+            raise EngineDown(f"not attempted: {self.down.reason}")
+        target = quote(path, safe="/:@") + (f"?{urlencode(params)}" if params else "")
+        end = time.monotonic() + limit
+        whole_run = self.deadline is not None and self.deadline < end
+        if self.deadline is not None:
+            end = min(end, self.deadline)
+        return target, end, whole_run
+
+    def _request_line(self, target: str, headers: str) -> bytes:
+        return (
+            f"GET {target} HTTP/1.1\r\nHost: {self._host_header()}\r\nUser-Agent: runbench/{__version__}\r\n"
+            f"{headers}\r\n\r\n"
+        ).encode("ascii")
+
+    def _judge(self, exc: EngineError) -> None:
+        """One slow answer (a container whose runtime hangs) is that call's failure; an engine that no longer
+        answers a ping, refuses or drops connections, or a passed collection deadline, is down for every call
+        after it."""
+        if isinstance(exc, EngineTimeout):
+            if time.monotonic() >= (self.deadline or math.inf) or not self._alive():
+                self._trip(exc)
+        elif isinstance(exc, EngineDown):
+            self._trip(exc)
 
     def _trip(self, exc: EngineDown) -> None:
         with self._lock:
@@ -283,10 +285,7 @@ class EngineAPI:
     # --- HTTP -----------------------------------------------------------------------------------
 
     def _request(self, target: str, end: float, whole_run: bool) -> tuple[int, bytes]:
-        request = (
-            f"GET {target} HTTP/1.1\r\nHost: {self._host_header()}\r\nUser-Agent: runbench/{__version__}\r\n"
-            "Accept: application/json\r\n\r\n"
-        ).encode("ascii")
+        request = self._request_line(target, "Accept: application/json")
         for attempt in (1, 2):
             reused = self._local.sock is not None
             sock = self._socket(end, whole_run)
