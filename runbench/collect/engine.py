@@ -33,6 +33,8 @@ from runbench.collect.images import ImageJob, deep_scan
 from runbench.collect.images import resolve as resolve_images
 from runbench.collect.proc import ProcessTable, attach_processes
 from runbench.collect.swarm import collect_swarm
+from runbench.collect.values import only_list as _list
+from runbench.collect.values import only_text as _str
 from runbench.secrets import SecretScanner, redact_argv
 from runbench.snapshot import (
     CollectionError,
@@ -474,11 +476,3 @@ def _join_target(api: Any, ref: str) -> tuple[resolve.Joinable | None, str]:
         return None, f"container {resolve.short(ref)} does not exist"
     except EngineError as exc:
         return None, f"container {resolve.short(ref)} could not be inspected: {exc.reason}"
-
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []

@@ -548,6 +548,11 @@ _FILE_TYPES = (
 )
 
 
+def file_type_of(mode: int) -> FileType:
+    """The kind of file an lstat mode describes."""
+    return next((t for test, t in _FILE_TYPES if test(mode)), FileType.UNKNOWN)
+
+
 def file_facts(path: str, root: HostRoot | None = None, names: AccountNames | None = None) -> FileFacts:
     """lstat of host path `path` (below `root`; a symlink is reported as one, with its target, never
     followed). Owner and group names come from `names` (the host's /etc/passwd and /etc/group under a host
@@ -561,7 +566,7 @@ def file_facts(path: str, root: HostRoot | None = None, names: AccountNames | No
         return FileFacts(path=path, type=FileType.MISSING)
     except OSError as exc:
         return FileFacts(path=path, type=FileType.UNKNOWN, error=exc.strerror or str(exc))
-    kind = next((t for test, t in _FILE_TYPES if test(st.st_mode)), FileType.UNKNOWN)
+    kind = file_type_of(st.st_mode)
     target = ""
     if kind is FileType.SYMLINK:
         try:

@@ -20,6 +20,11 @@ from typing import Any, Protocol
 from runbench.collect.api import EngineError, EngineNotFound
 from runbench.collect.layers import scan_export
 from runbench.collect.parse import healthcheck
+from runbench.collect.values import items as _l
+from runbench.collect.values import number as _i
+from runbench.collect.values import obj as _d
+from runbench.collect.values import text as _s
+from runbench.collect.values import texts as _strs
 from runbench.secrets import SecretScanner, redact_argv, redact_label
 from runbench.snapshot import (
     BaseHint,
@@ -141,26 +146,6 @@ def pairs(arguments: str) -> list[tuple[str, str]]:
 
 
 # --- the facts ------------------------------------------------------------------------------------
-
-
-def _d(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _l(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else []
-
-
-def _s(value: Any) -> str:
-    return value if isinstance(value, str) else ("" if value is None else str(value))
-
-
-def _i(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _strs(value: Any) -> tuple[str, ...]:
-    return tuple(_s(v) for v in _l(value))
 
 
 def image_facts(

@@ -12,6 +12,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from runbench.collect.values import items as _l
+from runbench.collect.values import number as _i
+from runbench.collect.values import obj as _d
+from runbench.collect.values import text as _s
+from runbench.collect.values import texts as _strs
 from runbench.secrets import SecretScanner, redact, redact_argv, redact_label
 from runbench.snapshot import (
     ContainerFacts,
@@ -28,26 +33,6 @@ from runbench.snapshot import (
 )
 
 JSON = Mapping[str, Any]
-
-
-def _d(value: Any) -> JSON:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _l(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else []
-
-
-def _s(value: Any) -> str:
-    return value if isinstance(value, str) else ("" if value is None else str(value))
-
-
-def _i(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _strs(value: Any) -> tuple[str, ...]:
-    return tuple(_s(v) for v in _l(value))
 
 
 def _labels(value: Any) -> dict[str, str]:

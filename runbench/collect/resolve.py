@@ -12,12 +12,11 @@ of scope.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from runbench.collect.host import NET_UNIX_CAP, HostRoot, held_sockets
+from runbench.collect.host import NET_UNIX_CAP, HostRoot, file_type_of, held_sockets
 from runbench.collect.proc import PROC, ProcessTable
 from runbench.hostfs import read_host_file
 from runbench.semantics import (
@@ -188,16 +187,6 @@ def resolve_namespaces(
 
 # --- mount sources ------------------------------------------------------------------------------------
 
-_TYPES = (
-    (stat.S_ISREG, FileType.FILE),
-    (stat.S_ISDIR, FileType.DIRECTORY),
-    (stat.S_ISLNK, FileType.SYMLINK),
-    (stat.S_ISSOCK, FileType.SOCKET),
-    (stat.S_ISFIFO, FileType.FIFO),
-    (stat.S_ISCHR, FileType.CHAR_DEVICE),
-    (stat.S_ISBLK, FileType.BLOCK_DEVICE),
-)
-
 
 def file_type(root: HostRoot, path: str) -> FileType:
     try:
@@ -206,7 +195,7 @@ def file_type(root: HostRoot, path: str) -> FileType:
         return FileType.MISSING
     except OSError:
         return FileType.UNKNOWN
-    return next((t for test, t in _TYPES if test(mode)), FileType.UNKNOWN)
+    return file_type_of(mode)
 
 
 def volume_source(data: Mapping[str, Any]) -> tuple[str | None, str]:

@@ -17,6 +17,9 @@ from typing import Any, Protocol
 
 from runbench.collect.api import EngineError
 from runbench.collect.parse import swarm_facts as info_swarm_facts
+from runbench.collect.values import obj as _d
+from runbench.collect.values import only_list as _l
+from runbench.collect.values import only_text as _s
 from runbench.secrets import SecretScanner, is_secret
 from runbench.snapshot import CollectionError, Fact, SwarmFacts, SwarmNode
 
@@ -35,18 +38,6 @@ class SwarmAPI(Protocol):
     def secrets(self) -> list[Any]: ...
 
     def unlock_key(self) -> dict[str, Any]: ...
-
-
-def _d(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _l(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _s(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def _int(value: Any) -> int | None:
