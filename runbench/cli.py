@@ -112,16 +112,6 @@ def _seconds(flag: str) -> Callable[[str], float]:
     return parse
 
 
-def _megabytes(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--max-response-mb takes a whole number of MB, not {text!r}") from None
-    if not 1 <= value <= 4096:
-        raise argparse.ArgumentTypeError("--max-response-mb must be from 1 to 4096")
-    return value
-
-
 def _add_collect_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("engine and scope")
     g.add_argument("--host", metavar="URL", help="engine to scan (default: DOCKER_HOST or unix:///var/run/docker.sock)")
@@ -141,7 +131,7 @@ def _add_collect_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--max-response-mb",
-        type=_megabytes,
+        type=_count("--max-response-mb", 1, 4096),
         default=64,
         metavar="MB",
         help="largest engine answer read (default 64); a larger one is a collection error, never an OOM",
@@ -236,12 +226,14 @@ def _add_eval_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _count(flag: str, low: int = 1) -> Callable[[str], int]:
+def _count(flag: str, low: int = 1, high: int | None = None) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{flag} takes a whole number, not {text!r}") from None
+        if high is not None and not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{flag} must be from {low} to {high}")
         if value < low:
             raise argparse.ArgumentTypeError(f"{flag} must be at least {low}")
         return value
