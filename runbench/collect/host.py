@@ -19,7 +19,6 @@ from runbench.hostfs import HOST_FILE_CAP, MIB, HostFile, read_host_file
 from runbench.semantics import DEFAULT_DAEMON_JSON, DEFAULT_DOCKER_SOCKET, unix_socket_path
 from runbench.snapshot import DaemonFacts, FileFacts, FileType, HostFacts
 
-DEFAULT_SOCKET = DEFAULT_DOCKER_SOCKET
 PROC = "/proc"
 OS_RELEASE_CAP = 64 * 1024
 NET_UNIX_CAP = 64 * MIB  # ~150 bytes a socket: hundreds of thousands of sockets
@@ -365,7 +364,7 @@ def daemon_facts(
     sockets |= {unix_socket_path(h) for h in listed}
     sockets.add(sock)
     if not hosts and not listed:
-        sockets.add(DEFAULT_SOCKET)
+        sockets.add(DEFAULT_DOCKER_SOCKET)
     facts = DaemonFacts(
         pid=pid,
         uid=uid,
