@@ -4,7 +4,6 @@ runbench must end in bounded time with exit 3 and a report marked incomplete tha
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -20,6 +19,7 @@ import docker.errors
 import pytest
 
 from tests.support.runner import run_runbench
+from tests.support.scenarios import remove_container
 
 pytestmark = pytest.mark.integration
 
@@ -54,8 +54,7 @@ def frozen_engine_pid() -> Iterator[int]:
 
         ensure_test_images(client)
         for old in client.containers.list(all=True, filters={"name": "rbfz-"}):  # an interrupted earlier run
-            with contextlib.suppress(docker.errors.NotFound):
-                old.remove(force=True)
+            remove_container(old)
         for i in range(N):
             client.containers.create(BASE_IMAGE, ["sleep", "1"], name=f"rbfz-{i:02d}", labels={"runbench.test": "1"})
         client.close()
@@ -65,8 +64,7 @@ def frozen_engine_pid() -> Iterator[int]:
         try:
             cleanup = docker.DockerClient(base_url=f"unix://{SOCK}", timeout=60)
             for c in cleanup.containers.list(all=True, filters={"name": "rbfz-"}):
-                with contextlib.suppress(docker.errors.NotFound):
-                    c.remove(force=True)
+                remove_container(c)
             cleanup.close()
         except docker.errors.DockerException:
             pass
@@ -134,7 +132,14 @@ def test_an_engine_frozen_mid_scan_gives_exit_3_in_bounded_time_and_an_incomplet
     try:
         t0 = time.monotonic()
         run = run_runbench(
-            "scan", "--all", "--timeout", "3", "-q", "-o", str(report_path), "--no-color",
+            "scan",
+            "--all",
+            "--timeout",
+            "3",
+            "-q",
+            "-o",
+            str(report_path),
+            "--no-color",
             env={"DOCKER_HOST": f"unix://{relay.path}"},
         )
         took = time.monotonic() - t0

@@ -10,7 +10,6 @@ here: that case is covered by the unit tests (tests/unit/test_image_checks.py), 
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ import docker.errors
 import pytest
 
 from tests.support.runner import Run, explain, run_runbench
+from tests.support.scenarios import remove_named
 from tests.support.testimages import IMAGE_CHECK_IMAGES, IMAGE_CHECK_SECRETS, IMG, ensure_image_check_images
 
 pytestmark = pytest.mark.integration
@@ -202,16 +202,14 @@ def test_an_image_named_by_id_is_pinned(built: dict[str, str]) -> None:
 def containers(docker_client: docker.DockerClient, built: dict[str, str]) -> Iterator[dict[str, str]]:
     refs = {**REFERENCES, "rbt-img-byid": built[f"{IMG}-good:1"]}
     for name in refs:
-        with contextlib.suppress(docker.errors.NotFound):
-            docker_client.containers.get(name).remove(force=True)
+        remove_named(docker_client, name)
     for name, ref in refs.items():
         docker_client.containers.create(ref, ["sleep", "3600"], name=name, labels=LABELS)
     try:
         yield refs
     finally:
         for name in refs:
-            with contextlib.suppress(docker.errors.NotFound):
-                docker_client.containers.get(name).remove(force=True)
+            remove_named(docker_client, name)
 
 
 @pytest.fixture(scope="module")
@@ -268,5 +266,4 @@ def test_images_are_inspected_once_however_many_containers_use_them(
         assert len(data["images"]) == 4  # latest, notag, pinned, good (by id)
     finally:
         for name in extra:
-            with contextlib.suppress(docker.errors.NotFound):
-                docker_client.containers.get(name).remove(force=True)
+            remove_named(docker_client, name)

@@ -35,6 +35,7 @@ from tests.support.scenarios import (
     KernelTruthSet,
     ScenarioSet,
     engine_socket_path,
+    remove_container,
     remove_kernel_leftovers,
 )
 
@@ -314,7 +315,7 @@ def userns_engine() -> Iterator[str]:
 
             ensure_test_images(client)
             for old in client.containers.list(all=True, filters={"name": "rbku-"}):  # an interrupted earlier run
-                old.remove(force=True)
+                remove_container(old)
             labels = {"runbench.test": "1"}
             client.containers.run(BASE_IMAGE, ["sleep", "3600"], name="rbku-root", detach=True, labels=labels)
             client.close()
@@ -323,7 +324,7 @@ def userns_engine() -> Iterator[str]:
             try:
                 cleanup = docker.DockerClient(base_url=env["DOCKER_HOST"], timeout=60)
                 for c in cleanup.containers.list(all=True, filters={"name": "rbku-"}):
-                    c.remove(force=True)
+                    remove_container(c)
                 cleanup.close()
             except docker.errors.DockerException:
                 pass

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -26,7 +25,7 @@ import pytest
 from docker.types import Healthcheck
 
 from tests.support.runner import run_runbench
-from tests.support.scenarios import ScenarioSet
+from tests.support.scenarios import ScenarioSet, remove_named
 from tests.support.testimages import BASE_IMAGE, TEST_LABELS
 
 pytestmark = pytest.mark.integration
@@ -40,8 +39,7 @@ SECONDS = 1_000_000_000
 
 
 def _remove(client: docker.DockerClient, name: str) -> None:
-    with contextlib.suppress(docker.errors.NotFound):
-        client.containers.get(name).remove(force=True, v=True)
+    remove_named(client, name)
 
 
 @pytest.fixture(scope="module")

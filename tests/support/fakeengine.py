@@ -61,7 +61,7 @@ def normal_answers(n: int) -> dict[str, Any]:
         "/images/json": [{"Id": BASE_ID, "RepoTags": ["fake:1"]}],
         "/networks": [{"Id": "n1", "Name": "bridge", "Driver": "bridge"}],
         f"/images/{BASE_ID}/json": {"Id": BASE_ID, "RepoTags": ["fake:1"], "Config": {}, "RootFS": {"Layers": []}},
-        f"/images/{BASE_ID}/history": [{"CreatedBy": "/bin/sh -c #(nop) CMD [\"sh\"]", "Size": 0}],
+        f"/images/{BASE_ID}/history": [{"CreatedBy": '/bin/sh -c #(nop) CMD ["sh"]', "Size": 0}],
     }
     for i in range(n):
         answers[f"/containers/{container_id(i)}/json"] = inspect_answer(i)

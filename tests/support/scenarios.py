@@ -30,6 +30,7 @@ from typing import Any
 import docker
 import docker.errors
 import psutil
+import requests
 from docker.types import Healthcheck, Mount, Ulimit
 
 from tests.support.testimages import (
@@ -344,8 +345,8 @@ class ScenarioSet:
         return attrs
 
     def down(self) -> None:
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(_remove_container, self.containers.values()))
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(remove_container, self.containers.values()))
         self.containers.clear()
         if self.network is not None:
             with contextlib.suppress(docker.errors.APIError):
@@ -354,9 +355,47 @@ class ScenarioSet:
         shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
-def _remove_container(container: Any) -> None:
-    with contextlib.suppress(docker.errors.NotFound):
-        container.remove(force=True, v=True)
+def _gone(container: Any) -> bool:
+    try:
+        container.reload()
+    except docker.errors.NotFound:
+        return True
+    except (docker.errors.APIError, requests.exceptions.RequestException):
+        return False
+    return False
+
+
+def remove_container(container: Any, attempts: int = 4) -> None:
+    """Force-remove a test container, tolerating a busy engine.
+
+    On a loaded 2-core CI machine a force DELETE (SIGKILL, wait for exit, unmount, network teardown) can take
+    longer than the client's read timeout while dockerd carries on and finishes it. A timed-out or
+    "removal already in progress" answer is therefore followed by waiting for the container to disappear,
+    then by another DELETE; only a container still present after every attempt is an error.
+    """
+    for _ in range(attempts):
+        try:
+            container.remove(force=True, v=True)
+            return
+        except docker.errors.NotFound:
+            return
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: removal already in progress (or a conflict that may clear)
+                raise
+        except requests.exceptions.RequestException:
+            pass  # timed out or connection dropped: dockerd may still be removing it
+        if wait_until(lambda: _gone(container), timeout=90, interval=0.5):
+            return
+    raise RuntimeError(f"container {container.name or container.id} still present after {attempts} removals")
+
+
+def remove_named(client: docker.DockerClient, name: str) -> None:
+    """Remove the container called `name`, if there is one."""
+    try:
+        container = client.containers.get(name)
+    except docker.errors.NotFound:
+        return
+    remove_container(container)
 
 
 def remove_leftovers(client: docker.DockerClient) -> list[str]:
@@ -367,7 +406,7 @@ def remove_leftovers(client: docker.DockerClient) -> list[str]:
     removed = []
     for container in client.containers.list(all=True, filters={"label": "runbench.test=1", "name": "rbt-"}):
         if container.name.startswith("rbt-"):
-            _remove_container(container)
+            remove_container(container)
             removed.append(container.name)
     for network in client.networks.list(filters={"label": "runbench.test=1"}):
         if network.name.startswith("rbt-"):
@@ -491,8 +530,8 @@ class KernelTruthSet:
             self.facts[name] = container.attrs["State"]["Status"]
 
     def down(self) -> None:
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(_remove_container, self.containers.values()))
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(remove_container, self.containers.values()))
         self.containers.clear()
         if self.volume is not None:
             with contextlib.suppress(docker.errors.APIError):
@@ -510,7 +549,7 @@ def remove_kernel_leftovers(client: docker.DockerClient) -> list[str]:
     removed = []
     for container in client.containers.list(all=True, filters={"label": f"{KERNEL_LABEL}=1", "name": "rbk-"}):
         if container.name.startswith("rbk-"):
-            _remove_container(container)
+            remove_container(container)
             removed.append(container.name)
     for volume in client.volumes.list(filters={"label": f"{KERNEL_LABEL}=1"}):
         if volume.name == BIND_ETC_VOLUME:

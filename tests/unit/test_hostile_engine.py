@@ -202,8 +202,16 @@ def test_the_cli_writes_an_incomplete_report_and_exits_3(capsys: pytest.CaptureF
 
 @pytest.mark.parametrize(
     "host",
-    ["tcp://", "tcp://host:notaport", "tcp://host:99999", "ssh://user@host", "npipe:////./pipe/docker", "foo://x",
-     "unix://relative.sock", "tcp://h:1/path"],
+    [
+        "tcp://",
+        "tcp://host:notaport",
+        "tcp://host:99999",
+        "ssh://user@host",
+        "npipe:////./pipe/docker",
+        "foo://x",
+        "unix://relative.sock",
+        "tcp://h:1/path",
+    ],
 )
 def test_a_malformed_host_is_a_usage_error(capsys: pytest.CaptureFixture[str], host: str) -> None:
     code = main(["scan", "--host", host, "--no-color"])
@@ -214,8 +222,17 @@ def test_a_malformed_host_is_a_usage_error(capsys: pytest.CaptureFixture[str], h
 
 @pytest.mark.parametrize(
     "args",
-    [["--timeout", "0"], ["--timeout", "-1"], ["--timeout", "nan"], ["--timeout", "inf"], ["--timeout", "x"],
-     ["--deadline", "0"], ["--deadline", "inf"], ["--max-response-mb", "0"], ["--max-response-mb", "1.5"]],
+    [
+        ["--timeout", "0"],
+        ["--timeout", "-1"],
+        ["--timeout", "nan"],
+        ["--timeout", "inf"],
+        ["--timeout", "x"],
+        ["--deadline", "0"],
+        ["--deadline", "inf"],
+        ["--max-response-mb", "0"],
+        ["--max-response-mb", "1.5"],
+    ],
 )
 def test_bad_bounds_are_usage_errors(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
     assert main(["scan", *args]) == 2
