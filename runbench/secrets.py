@@ -212,6 +212,7 @@ class SecretScanner:
         self._settings: AbstractContextManager[Any] | None = None
         self._plugins: list[Any] | None = None
         self._strong: list[Any] = []
+        self._screens: dict[int, tuple[Any, ...] | None] = {}
         self._lock = threading.Lock()
 
     def __enter__(self) -> SecretScanner:
@@ -229,13 +230,26 @@ class SecretScanner:
     def _load(self) -> list[Any]:
         with self._lock:
             if self._plugins is None:
+                from detect_secrets.plugins.base import RegexBasedDetector
                 from detect_secrets.settings import default_settings, get_plugins
 
                 self._settings = default_settings()
                 self._settings.__enter__()
-                self._plugins = list(get_plugins())
-                self._strong = [p for p in self._plugins if str(p.secret_type) not in _NOT_REDACTING]
+                plugins = list(get_plugins())
+                self._screens = {
+                    id(p): tuple(p.denylist)
+                    if isinstance(p, RegexBasedDetector) and type(p).analyze_string is RegexBasedDetector.analyze_string
+                    else None
+                    for p in plugins
+                }
+                self._strong = [p for p in plugins if str(p.secret_type) not in _NOT_REDACTING]
+                self._plugins = plugins
             return self._plugins
+
+    def preload(self) -> None:
+        """Import detect-secrets and build its plugins in a thread of their own (an import holds the import
+        lock: the collector's workers would otherwise queue behind the first one that needs a plugin)."""
+        threading.Thread(target=self._load, name="runbench-secrets-load", daemon=True).start()
 
     def detectors(self, name: str, value: str) -> tuple[str, ...]:
         key = (name, value)
@@ -246,32 +260,38 @@ class SecretScanner:
         return hit
 
     def _scan(self, name: str, value: str) -> tuple[str, ...]:
+        line = f"{name}={json.dumps(value)}"
+        return tuple(sorted({kind for _, kind in self._run(self._load(), "environment", line)}))
+
+    def _run(self, plugins: list[Any], filename: str, line: str) -> list[tuple[str, str]]:
+        """(value, plugin name) of every plugin's hit in `line` that detect-secrets' filters keep: its own
+        `_scan_line` and `_is_filtered_out`, skipping a regex plugin none of whose patterns occurs in the line
+        (it would find nothing: its analyze_string is a findall of each of those patterns)."""
         from detect_secrets.core.scan import _is_filtered_out, _scan_line
         from detect_secrets.util.code_snippet import get_code_snippet
 
-        plugins = self._load()
-        line = f"{name}={json.dumps(value)}"
-        context = get_code_snippet(lines=[line], line_number=1)
-        found: set[str] = set()
+        context = None
+        found: list[tuple[str, str]] = []
         for plugin in plugins:
+            screen = self._screens.get(id(plugin))
+            if screen is not None and not any(r.search(line) for r in screen):
+                continue
+            if context is None:
+                context = get_code_snippet(lines=[line], line_number=1)
             for secret in _scan_line(
-                plugin=plugin,
-                filename="environment",
-                line=line,
-                line_number=1,
-                context=context,
-                enable_eager_search=False,
+                plugin=plugin, filename=filename, line=line, line_number=1, context=context, enable_eager_search=False
             ):
+                value = secret.secret_value
                 if not _is_filtered_out(
                     required_filter_parameters=["context"],
-                    filename="environment",
-                    secret=secret.secret_value,
+                    filename=filename,
+                    secret=value,
                     plugin=plugin,
                     line=line,
                     context=context,
                 ):
-                    found.add(str(secret.type))
-        return tuple(sorted(found))
+                    found.append((str(value or ""), str(secret.type)))
+        return found
 
     def scan_env(self, entries: Iterable[str]) -> tuple[EnvVar, ...]:
         out = []
@@ -366,27 +386,8 @@ class SecretScanner:
         return hit
 
     def _scan_token(self, token: str) -> tuple[tuple[str, str], ...]:
-        from detect_secrets.core.scan import _is_filtered_out, _scan_line
-        from detect_secrets.util.code_snippet import get_code_snippet
-
         self._load()
-        context = get_code_snippet(lines=[token], line_number=1)
-        found: list[tuple[str, str]] = []
-        for plugin in self._strong:
-            for secret in _scan_line(
-                plugin=plugin, filename="text", line=token, line_number=1, context=context, enable_eager_search=False
-            ):
-                value = secret.secret_value
-                if value and not _is_filtered_out(
-                    required_filter_parameters=["context"],
-                    filename="text",
-                    secret=value,
-                    plugin=plugin,
-                    line=token,
-                    context=context,
-                ):
-                    found.append((str(value), str(secret.type)))
-        return tuple(found)
+        return tuple(hit for hit in self._run(self._strong, "text", token) if hit[0])
 
 
 # Kinds of value that are no secret whatever the key's name says.

@@ -216,3 +216,64 @@ def test_scanner_works_as_a_context_manager_and_caches() -> None:
         assert scanner.detectors("EMPTY", "") == ()
     # the shared scanner still works after another one restored detect-secrets' settings
     assert SCANNER.detectors("GH2", "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0123") == ("GitHub Token",)
+
+
+# --- the regex screen skips only plugins that would find nothing ----------------------------------------
+
+
+class _Unscreened(SecretScanner):
+    """Every plugin through detect-secrets' own _scan_line, as before the screen."""
+
+    def _load(self) -> list[object]:
+        plugins = super()._load()
+        self._screens = {}
+        return plugins
+
+
+SCREEN_CORPUS = [
+    ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
+    ("CI_HELPER", "ghp_FAKEfakeFAKEfakeFAKEfakeFAKEfake0123"),
+    ("GL", "glpat-" + "Ab3dEf6hIj9kLm2nOp5q"),
+    ("STRIPE", "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"),
+    ("SLACK", "xoxb-263594206564-2343594206574-FGqddMF8t08v8N7Oq4i57vs1"),
+    ("HOOK", "https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX"),
+    ("JWT", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+    ("KEY", "-----BEGIN RSA PRIVATE KEY-----"),
+    ("DB_URL", "postgres://app:s3cr3tpw@db:5432/app"),
+    ("SENDGRID", "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"),
+    ("NPM", "npm_FAKEfakeFAKEfakeFAKEfakeFAKEfake0123"),
+    ("OPENAI", "sk-" + "Ab3dEf6hIj9kLm2nOp5qT3BlbkFJ" + "Ab3dEf6hIj9kLm2nOp5q"),
+    ("PYPI", "pypi-AgEIcHlwaS5vcmc" + "A" * 60),
+    ("TWILIO", "SK" + "0123456789abcdef0123456789abcdef"),
+    ("MAILCHIMP", "0123456789abcdef0123456789abcdef-us12"),
+    ("DISCORD", "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs"),
+    ("TELEGRAM", "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
+    ("PUBLIC_IP", "8.8.8.8"),
+    ("DB_PASSWORD", "bench-not-a-secret-0042"),
+    ("APP_SECRET", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
+    ("B64", "c2VjcmV0IHN0dWZmIGluIGJhc2U2NCBlbmNvZGluZyBmb3IgdGVzdGluZw=="),
+    ("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+    ("APP_MODE", "bench"),
+    ("EMPTY", ""),
+    ("AZURE", "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=" + "A" * 86 + "=="),
+    ("ARTIFACTORY", "AKC" + "p8" * 35),
+    ("BASIC", "curl -u user:pass https://user:hunter2@example.com/x"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), SCREEN_CORPUS)
+def test_the_regex_screen_changes_no_detector_result(name: str, value: str) -> None:
+    with SecretScanner() as screened, _Unscreened() as full:
+        assert screened.detectors(name, value) == full.detectors(name, value)
+        assert screened._token_hits(value) == full._token_hits(value)
+        assert screened.redact(f"run --key {value} now") == full.redact(f"run --key {value} now")
+
+
+def test_the_screen_leaves_out_only_plugins_of_pure_regex_lists() -> None:
+    with SecretScanner() as scanner:
+        plugins = scanner._load()
+        screened = {type(p).__name__ for p in plugins if scanner._screens.get(id(p)) is not None}
+        unscreened = {type(p).__name__ for p in plugins} - screened
+    # the entropy and keyword plugins and the JWT plugin (its own analyze_string) always run
+    assert {"Base64HighEntropyString", "HexHighEntropyString", "KeywordDetector", "JwtTokenDetector"} <= unscreened
+    assert {"AWSKeyDetector", "GitHubTokenDetector", "SlackDetector", "PrivateKeyDetector"} <= screened
