@@ -213,6 +213,8 @@ class SecretScanner:
         self._plugins: list[Any] | None = None
         self._strong: list[Any] = []
         self._screens: dict[int, tuple[Any, ...] | None] = {}
+        self._analyze: dict[int, frozenset[str]] = {}
+        self._filters: dict[str, tuple[tuple[Any, frozenset[str]], ...]] = {}
         self._lock = threading.Lock()
 
     def __enter__(self) -> SecretScanner:
@@ -222,16 +224,19 @@ class SecretScanner:
         self.close()
 
     def close(self) -> None:
-        """Restore detect-secrets' global settings."""
-        if self._settings is not None:
-            self._settings.__exit__(None, None, None)
-            self._settings = None
+        """Restore detect-secrets' global settings (after a `preload` still under way has finished)."""
+        with self._lock:
+            if self._settings is not None:
+                self._settings.__exit__(None, None, None)
+                self._settings = None
 
     def _load(self) -> list[Any]:
         with self._lock:
             if self._plugins is None:
+                from detect_secrets.core.scan import get_filters_with_parameter
                 from detect_secrets.plugins.base import RegexBasedDetector
                 from detect_secrets.settings import default_settings, get_plugins
+                from detect_secrets.util.inject import get_injectable_variables
 
                 self._settings = default_settings()
                 self._settings.__enter__()
@@ -241,6 +246,11 @@ class SecretScanner:
                     if isinstance(p, RegexBasedDetector) and type(p).analyze_string is RegexBasedDetector.analyze_string
                     else None
                     for p in plugins
+                }
+                self._analyze = {id(p): frozenset(get_injectable_variables(p.analyze_line)) for p in plugins}
+                self._filters = {
+                    stage: tuple((f, frozenset(f.injectable_variables)) for f in get_filters_with_parameter(stage))
+                    for stage in ("secret", "context")
                 }
                 self._strong = [p for p in plugins if str(p.secret_type) not in _NOT_REDACTING]
                 self._plugins = plugins
@@ -264,10 +274,12 @@ class SecretScanner:
         return tuple(sorted({kind for _, kind in self._run(self._load(), "environment", line)}))
 
     def _run(self, plugins: list[Any], filename: str, line: str) -> list[tuple[str, str]]:
-        """(value, plugin name) of every plugin's hit in `line` that detect-secrets' filters keep: its own
-        `_scan_line` and `_is_filtered_out`, skipping a regex plugin none of whose patterns occurs in the line
-        (it would find nothing: its analyze_string is a findall of each of those patterns)."""
-        from detect_secrets.core.scan import _is_filtered_out, _scan_line
+        """(value, plugin name) of every plugin's hit in `line` that detect-secrets' filters keep.
+
+        What detect-secrets' `_scan_line` and `_is_filtered_out` do, with the argument injection of
+        `call_function_with_arguments` worked out once per plugin and filter (`_load`) instead of on every
+        call, and skipping a regex plugin none of whose patterns occurs in the line (its analyze_string is a
+        findall of each of them: it would find nothing)."""
         from detect_secrets.util.code_snippet import get_code_snippet
 
         context = None
@@ -278,20 +290,30 @@ class SecretScanner:
                 continue
             if context is None:
                 context = get_code_snippet(lines=[line], line_number=1)
-            for secret in _scan_line(
-                plugin=plugin, filename=filename, line=line, line_number=1, context=context, enable_eager_search=False
-            ):
+            given = {"filename": filename, "line": line, "line_number": 1, "context": context}
+            given["enable_eager_search"] = False
+            secrets = plugin.analyze_line(**{k: v for k, v in given.items() if k in self._analyze[id(plugin)]})
+            for secret in secrets or ():
                 value = secret.secret_value
-                if not _is_filtered_out(
-                    required_filter_parameters=["context"],
-                    filename=filename,
-                    secret=value,
-                    plugin=plugin,
-                    line=line,
-                    context=context,
+                if self._filtered("secret", filename=secret.filename, secret=value, plugin=plugin, line=line):
+                    continue
+                if self._filtered(
+                    "context", filename=filename, secret=value, plugin=plugin, line=line, context=context
                 ):
-                    found.append((str(value or ""), str(secret.type)))
+                    continue
+                found.append((str(value or ""), str(secret.type)))
         return found
+
+    def _filtered(self, stage: str, **given: Any) -> bool:
+        """detect-secrets' `_is_filtered_out` for the filters that take `stage`: a filter that cannot take the
+        arguments (TypeError) is skipped, as there."""
+        for function, names in self._filters[stage]:
+            try:
+                if function(**{k: v for k, v in given.items() if k in names}):
+                    return True
+            except TypeError:
+                continue
+        return False
 
     def scan_env(self, entries: Iterable[str]) -> tuple[EnvVar, ...]:
         out = []

@@ -235,9 +235,12 @@ def collect(
     client = api if api is not None else connect(req, deadline=started + req.deadline)
     where = client.api.endpoint.display if isinstance(client, EngineClient) else (docker_host or "the engine")
     errors: list[CollectionError] = []
+    scanner = SecretScanner()
+    scanner.preload()  # detect-secrets is imported while the engine answers the first calls
     try:
-        return _collect(req, client, where, docker_host, report, errors, file_paths, started, collected_at)
+        return _collect(req, client, where, docker_host, report, errors, file_paths, started, collected_at, scanner)
     finally:
+        scanner.close()
         if api is None:
             client.close()
 
@@ -259,6 +262,7 @@ def _collect(
     file_paths: FilePaths | None,
     started: float,
     collected_at: str,
+    scanner: SecretScanner,
 ) -> Snapshot:
     report("engine", 0, 1)
     version = _essential(api.version, where)
@@ -296,7 +300,6 @@ def _collect(
 
     # The TCP listeners are found and probed in a thread of their own while the containers are inspected.
     pending = tcp_probe.start() if req.read_host and tcp_probe.may_be_local(docker_host) else None
-    scanner = SecretScanner()
     # Images are inspected once each, in a pool of their own, while the containers are (runbench.collect.images).
     named = _essential(lambda: resolve_images(api, req.image_refs), where) if req.image_refs else {}
     image_job = ImageJob(api, scanner, workers=max(1, min(4, req.workers)))
@@ -414,7 +417,6 @@ def _collect(
         tcp = pending.finish(configured, daemon.pid if daemon is not None and trusted else None)
 
     swarm = collect_swarm(api, info, scanner, errors)
-    scanner.close()
     snapshot = Snapshot(
         runbench_version=__version__,
         collected_at=collected_at,
