@@ -6,7 +6,7 @@ Each check is a pure function of one container's facts and the run's Context.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Sized
+from collections.abc import Callable, Mapping, Sized
 from dataclasses import dataclass
 from typing import Final
 
@@ -162,7 +162,7 @@ def container_selinux(c: ContainerFacts, ctx: Context) -> Verdict:
 )
 def container_capabilities(c: ContainerFacts, ctx: Context) -> Verdict:
     caps = effective_capabilities(c.privileged, c.cap_add, c.cap_drop)
-    allowed = {cap_name(x) for x in ctx.params.allowed_capabilities} - DANGEROUS_CAPS
+    allowed = ctx.once(_allowed_caps)
     extra = sorted(caps - DEFAULT_CAPS - allowed)
     evidence: dict[str, object] = {"HostConfig.CapAdd": list(c.cap_add), "HostConfig.CapDrop": list(c.cap_drop)}
     if c.privileged:
@@ -211,7 +211,7 @@ def container_privileged(c: ContainerFacts, ctx: Context) -> Verdict:
     "the narrowest file read-only.",
 )
 def container_sensitive_mounts(c: ContainerFacts, ctx: Context) -> Verdict:
-    sensitive = _sensitive_dirs(ctx)
+    sensitive = ctx.once(_sensitive_dirs)
     hits_rw: list[str] = []
     hits_ro: list[str] = []
     for m in _binds(c):
@@ -229,7 +229,11 @@ def container_sensitive_mounts(c: ContainerFacts, ctx: Context) -> Verdict:
     )
 
 
-def _sensitive_dirs(ctx: Context) -> dict[str, str]:
+def _allowed_caps(ctx: Context) -> frozenset[str]:
+    return frozenset(cap_name(x) for x in ctx.params.allowed_capabilities) - DANGEROUS_CAPS
+
+
+def _sensitive_dirs(ctx: Context) -> Mapping[str, str]:
     """The sensitive host directories (and, with resolved facts, the engine's Docker root), each to its real
     path on the engine's host where that is known."""
     dirs = list(SENSITIVE_DIRS)

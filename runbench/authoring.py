@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from runbench.model import CheckMeta, Evidence, Scope, Severity, Status, Verdict
 from runbench.policy import Params
@@ -61,6 +61,8 @@ __all__ = [
     "swarm_check",
 ]
 
+T = TypeVar("T")
+
 EMPTY_SNAPSHOT = Snapshot(
     runbench_version="",
     collected_at="",
@@ -79,7 +81,7 @@ class Context:
     are shorthands for the facts most checks read.
     """
 
-    __slots__ = ("_errors", "files", "images", "params", "snapshot")
+    __slots__ = ("_errors", "_once", "_settings", "files", "images", "params", "snapshot")
 
     def __init__(self, snapshot: Snapshot = EMPTY_SNAPSHOT, params: Params | None = None) -> None:
         self.snapshot = snapshot
@@ -90,6 +92,8 @@ class Context:
         for e in snapshot.errors:
             errors.setdefault(e.fact, []).append(e)
         self._errors = errors
+        self._settings: dict[str, Setting] = {}
+        self._once: dict[Callable[[Context], Any], Any] = {}
 
     @property
     def engine(self) -> EngineFacts | None:
@@ -132,7 +136,19 @@ class Context:
 
     def setting(self, key: str) -> Setting:
         """The daemon's effective value of option `key` (daemon.json name or flag), with its provenance."""
-        return daemon_setting(self.daemon_config, key, self.why(Fact.DAEMON_CONFIG))
+        found = self._settings.get(key)
+        if found is None:
+            found = self._settings[key] = daemon_setting(self.daemon_config, key, self.why(Fact.DAEMON_CONFIG))
+        return found
+
+    def once(self, derive: Callable[[Context], T]) -> T:
+        """`derive(self)`, computed once per run: for what a check derives from the snapshot and the parameters
+        alone (not from its subject), which every subject would otherwise recompute. The result is shared:
+        return an immutable value."""
+        if derive not in self._once:
+            self._once[derive] = derive(self)
+        value: T = self._once[derive]
+        return value
 
 
 def daemon_setting(config: DaemonConfig | None, key: str, why_missing: str) -> Setting:

@@ -26,7 +26,7 @@ from runbench.model import (
     Verdict,
 )
 from runbench.policy import Policy
-from runbench.scoring import score
+from runbench.scoring import Tally
 from runbench.snapshot import ContainerFacts, ContainerSummary, Fact, ImageFacts, Snapshot
 
 
@@ -176,19 +176,22 @@ def evaluate(catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at
     selected = [c for c in catalog.values() if policy.selection.wants(c.id)]
     findings = findings_of(selected, ctx)
 
-    by_scope: dict[Scope, list[Finding]] = {}
-    by_subject: dict[Scope, dict[str, list[Finding]]] = {kind: {} for kind in SCORED_SUBJECTS}
-    for f in findings:
-        by_scope.setdefault(f.check.scope, []).append(f)
-        if f.subject.kind in by_subject:
-            by_subject[f.subject.kind].setdefault(f.subject.name, []).append(f)
-    sections = {
-        scope: score(by_scope.get(scope, ())) for scope in Scope if any(c.meta.scope is scope for c in selected)
-    }
+    # one pass scores the run, each section and each subject
+    total = Tally()
+    sections = {scope: Tally() for scope in Scope if any(c.meta.scope is scope for c in selected)}
     # every container in scope has a row, in snapshot order, even when no container check is selected
-    order: dict[str, list[Finding]] = {c.name: [] for c in snapshot.containers} | by_subject[Scope.CONTAINER]
-    by_subject[Scope.CONTAINER] = order
-    subjects = {kind: {name: score(group) for name, group in groups.items()} for kind, groups in by_subject.items()}
+    by_subject: dict[Scope, dict[str, Tally]] = {kind: {} for kind in SCORED_SUBJECTS}
+    by_subject[Scope.CONTAINER] = {c.name: Tally() for c in snapshot.containers}
+    for f in findings:
+        total.add(f)
+        sections[f.check.scope].add(f)
+        groups = by_subject.get(f.subject.kind)
+        if groups is not None:
+            tally = groups.get(f.subject.name)
+            if tally is None:
+                tally = groups[f.subject.name] = Tally()
+            tally.add(f)
+    subjects = {kind: {name: t.card() for name, t in groups.items()} for kind, groups in by_subject.items()}
     engine = snapshot.engine
     host = HostInfo(
         hostname=engine.hostname if engine else (snapshot.host.hostname if snapshot.host else ""),
@@ -216,8 +219,8 @@ def evaluate(catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at
         duration_s=snapshot.duration_s,
         checks=tuple(c.meta for c in selected),
         findings=tuple(findings),
-        total=score(findings),
-        sections=sections,
+        total=total.card(),
+        sections={scope: t.card() for scope, t in sections.items()},
         subjects=subjects,
         errors=errors,
     )

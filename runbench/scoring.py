@@ -18,33 +18,55 @@ def grade_for(score: float | None, critical_failure: bool) -> str:
     return grade
 
 
+class Tally:
+    """A score fed one finding at a time (so that the total, each section and each subject are scored in one
+    pass over the findings): `Tally` over findings then `card()` is `score(findings)`."""
+
+    __slots__ = ("_critical", "_decided", "_passes", "_weights")
+
+    def __init__(self) -> None:
+        self._passes: dict[str, int] = {}
+        self._decided: dict[str, int] = {}
+        self._weights: dict[str, int] = {}  # every check seen (selected), with its weight
+        self._critical = False
+
+    def add(self, f: Finding) -> None:
+        check = f.check
+        cid = check.id
+        self._weights[cid] = _WEIGHT[check.severity]
+        status = f.status
+        if status is Status.PASS:
+            self._decided[cid] = self._decided.get(cid, 0) + 1
+            self._passes[cid] = self._passes.get(cid, 0) + 1
+        elif status is Status.FAIL:
+            self._decided[cid] = self._decided.get(cid, 0) + 1
+            if f.severity is Severity.CRITICAL:
+                self._critical = True
+
+    def card(self) -> ScoreCard:
+        """Score = 100 × Σ w·value / Σ w over checks with at least one pass/fail subject."""
+        decided, passes, weights = self._decided, self._passes, self._weights
+        total_w = sum(weights[c] for c in decided)
+        value: float | None
+        if not decided:
+            value = None
+        elif total_w == 0:  # only info checks were decided
+            value = 100.0 * sum(passes.get(c, 0) / decided[c] for c in decided) / len(decided)
+        else:
+            value = 100.0 * sum(weights[c] * passes.get(c, 0) / decided[c] for c in decided) / total_w
+        if value is not None:
+            value = round(value, 1)
+        return ScoreCard(
+            score=value, grade=grade_for(value, self._critical), evaluated=len(decided), selected=len(weights)
+        )
+
+
+_WEIGHT = {s: s.weight for s in Severity}
+
+
 def score(findings: Iterable[Finding]) -> ScoreCard:
     """Score = 100 × Σ w·value / Σ w over checks with at least one pass/fail subject."""
-    passes: dict[str, int] = {}
-    decided: dict[str, int] = {}
-    weights: dict[str, int] = {}
-    selected: set[str] = set()
-    critical_failure = False
+    tally = Tally()
     for f in findings:
-        cid = f.check.id
-        selected.add(cid)
-        weights[cid] = f.check.severity.weight
-        if f.status in (Status.PASS, Status.FAIL):
-            decided[cid] = decided.get(cid, 0) + 1
-            if f.status is Status.PASS:
-                passes[cid] = passes.get(cid, 0) + 1
-            elif f.severity is Severity.CRITICAL:
-                critical_failure = True
-    total_w = sum(weights[c] for c in decided)
-    value: float | None
-    if not decided:
-        value = None
-    elif total_w == 0:  # only info checks were decided
-        value = 100.0 * sum(passes.get(c, 0) / decided[c] for c in decided) / len(decided)
-    else:
-        value = 100.0 * sum(weights[c] * passes.get(c, 0) / decided[c] for c in decided) / total_w
-    if value is not None:
-        value = round(value, 1)
-    return ScoreCard(
-        score=value, grade=grade_for(value, critical_failure), evaluated=len(decided), selected=len(selected)
-    )
+        tally.add(f)
+    return tally.card()

@@ -4,6 +4,8 @@ no I/O here. Each rule cites where Docker decides it.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import json
 import posixpath
 from collections.abc import Iterable, Mapping
@@ -84,6 +86,11 @@ def effective_capabilities(privileged: bool, cap_add: Iterable[str], cap_drop: I
     drops; else ALL in CapDrop leaves only CapAdd; else the defaults minus CapDrop plus CapAdd."""
     if privileged:
         return ALL_CAPS
+    return _effective(tuple(cap_add), tuple(cap_drop))
+
+
+@lru_cache(maxsize=4096)  # containers of one image or compose file repeat their CapAdd/CapDrop
+def _effective(cap_add: tuple[str, ...], cap_drop: tuple[str, ...]) -> frozenset[str]:
     add = {cap_name(x) for x in cap_add}
     drop = {cap_name(x) for x in cap_drop}
     if "ALL" in add:

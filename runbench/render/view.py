@@ -157,7 +157,11 @@ class View:
 def _folds(findings: Sequence[Finding]) -> tuple[Fold, ...]:
     by: dict[tuple[str, Evidence, Severity], list[Finding]] = {}
     for f in findings:
-        by.setdefault((f.detail, f.evidence, f.severity), []).append(f)
+        key = (f.detail, f.evidence, f.severity)
+        fold = by.get(key)
+        if fold is None:
+            fold = by[key] = []
+        fold.append(f)
     folds = [
         Fold(tuple(f.subject for f in fs), detail, evidence, sev, tuple(fs))
         for (detail, evidence, sev), fs in by.items()
@@ -257,22 +261,33 @@ def _build(report: Report) -> View:
     failed_by_severity = dict.fromkeys(Severity, 0)
     fails_of: dict[tuple[Scope, str], list[Finding]] = {}
     subjects: dict[tuple[Scope, str], Subject] = {}
-    for f in report.findings:
-        cid = f.check.id
-        metas.setdefault(cid, f.check)
-        by_group.setdefault((cid, f.status), []).append(f)
-        subject = f.subject
-        sk = (subject.kind, subject.key)
-        judged.setdefault(cid, {}).setdefault(sk, subject)
-        counts[f.status] += 1
-        sc = section_counts.setdefault(f.check.scope, dict.fromkeys(Status, 0))
-        sc[f.status] += 1
+    for f in report.findings:  # the defaults of setdefault would be built for every finding: get, then create
+        check, status, subject = f.check, f.status, f.subject
+        cid = check.id
+        group = by_group.get((cid, status))
+        if group is None:
+            group = by_group[(cid, status)] = []
+            metas.setdefault(cid, check)
+        group.append(f)
+        seen = judged.get(cid)
+        if seen is None:
+            seen = judged[cid] = {}
+        seen.setdefault((subject.kind, subject.key), subject)
+        counts[status] += 1
+        sc = section_counts.get(check.scope)
+        if sc is None:
+            sc = section_counts[check.scope] = dict.fromkeys(Status, 0)
+        sc[status] += 1
         name_key = (subject.kind, subject.name)
-        if name_key not in subjects or (subject.attrs and not subjects[name_key].attrs):
+        known = subjects.get(name_key)
+        if known is None or (subject.attrs and not known.attrs):
             subjects[name_key] = subject
-        if f.status is Status.FAIL:
+        if status is Status.FAIL:
             failed_by_severity[f.severity] += 1
-            fails_of.setdefault(name_key, []).append(f)
+            fails = fails_of.get(name_key)
+            if fails is None:
+                fails = fails_of[name_key] = []
+            fails.append(f)
     groups: dict[Status, list[Group]] = {s: [] for s in STATUS_ORDER}
     judged_lists = {cid: tuple(d.values()) for cid, d in judged.items()}
     for (cid, status), fs in by_group.items():
