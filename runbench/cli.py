@@ -629,7 +629,15 @@ def _emit(report: Report, args: argparse.Namespace, failed: Sequence[OutputError
                 changes=changes,
                 worst=args.worst,
             )
-            text = renderer(out.format).render(report, options)
+            made = renderer(out.format)
+            streamed = getattr(made, "chunks", None)
+            if streamed is not None and not to_stdout:  # written to the file as it is made (a fleet's JSON)
+                try:
+                    write_atomic(out.path, streamed(report, options), REPORT_MODE)
+                except OutputError as exc:
+                    failures.append(exc)
+                continue
+            text = made.render(report, options)
             if not to_stdout:
                 rendered[out.format] = text
         else:

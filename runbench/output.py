@@ -21,6 +21,7 @@ import os
 import secrets
 import stat
 import sys
+from collections.abc import Iterable
 
 from runbench.hostfs import USER_FILE_CAP, UserFileError, kind_of
 
@@ -94,9 +95,9 @@ def _fsync_dir(directory: str) -> None:
         os.close(fd)
 
 
-def write_atomic(path: str, data: str | bytes, mode: int) -> None:
-    """Replace `path` with `data` (str is UTF-8) all at once, or leave it as it was and raise OutputError."""
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+def write_atomic(path: str, data: str | bytes | Iterable[str], mode: int) -> None:
+    """Replace `path` with `data` (str is UTF-8; an iterable of str is written piece by piece as it is made)
+    all at once, or leave it as it was and raise OutputError."""
     directory, name = os.path.split(os.path.abspath(path))
     tmp = ""
     try:
@@ -111,7 +112,13 @@ def write_atomic(path: str, data: str | bytes, mode: int) -> None:
             tmp = ""
             raise OutputError(path, "no free temporary file name in its directory")
         with os.fdopen(fd, "wb") as f:
-            f.write(payload)
+            if isinstance(data, bytes):
+                f.write(data)
+            elif isinstance(data, str):
+                f.write(data.encode("utf-8"))
+            else:
+                for piece in data:
+                    f.write(piece.encode("utf-8"))
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

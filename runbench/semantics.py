@@ -4,13 +4,12 @@ no I/O here. Each rule cites where Docker decides it.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import json
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -101,6 +100,7 @@ def _effective(cap_add: tuple[str, ...], cap_drop: tuple[str, ...]) -> frozenset
 
 
 # --- users ----------------------------------------------------------------------------------------
+
 
 def is_root_user(user: str) -> bool:
     """Whether a Config.User / --user value runs as root: empty, `root`, `0` (or any other spelling of uid 0,

@@ -120,12 +120,29 @@ def report_json(report: Report, *, with_results: bool = True) -> dict[str, Any]:
 
 def render(report: Report) -> str:
     """Indented JSON with one result per line: readable, and the results go through the C encoder."""
+    return "".join(chunks(report))
+
+
+def chunks(report: Report, batch: int = 2000) -> Iterator[str]:
+    """`render(report)` in pieces of about `batch` results each, for writing to a file as it is made: a
+    thousand containers' report (tens of MB) is never held whole in memory."""
     data = report_json(report, with_results=False)
     head = dumps(data, indent=2)
     if not report.findings:
-        return head[:-2] + ',\n  "results": []\n}\n'
-    body = ",\n    ".join(_result_lines(report.findings))
-    return head[:-2] + ',\n  "results": [\n    ' + body + "\n  ]\n}\n"
+        yield head[:-2] + ',\n  "results": []\n}\n'
+        return
+    yield head[:-2] + ',\n  "results": [\n    '
+    lines: list[str] = []
+    first = True
+    for line in _result_lines(report.findings):
+        lines.append(line)
+        if len(lines) >= batch:
+            yield ("" if first else ",\n    ") + ",\n    ".join(lines)
+            first = False
+            lines = []
+    if lines:
+        yield ("" if first else ",\n    ") + ",\n    ".join(lines)
+    yield "\n  ]\n}\n"
 
 
 def _result_lines(findings: Sequence[Finding]) -> Iterator[str]:
@@ -161,3 +178,6 @@ def _result_lines(findings: Sequence[Finding]) -> Iterator[str]:
 class JsonRenderer:
     def render(self, report: Report, options: RenderOptions) -> str:
         return render(report)
+
+    def chunks(self, report: Report, options: RenderOptions) -> Iterator[str]:
+        return chunks(report)

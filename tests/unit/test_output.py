@@ -244,3 +244,19 @@ def test_stdin_is_read_up_to_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_nul_in_a_file_name_is_refused(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="cannot hold a NUL character"):
         check_target(str(tmp_path / "r\x00.json"))
+
+
+def test_a_report_written_piece_by_piece_replaces_the_file_whole(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    target.write_text("yesterday")
+    write_atomic(str(target), iter(["{", '"a": 1', "}"]), 0o640)
+    assert target.read_text() == '{"a": 1}'
+
+    def broken() -> Iterator[str]:
+        yield "{"
+        raise ValueError("the report holds a non-finite number")
+
+    with pytest.raises(ValueError, match="non-finite"):
+        write_atomic(str(target), broken(), 0o640)
+    assert target.read_text() == '{"a": 1}'  # the old report stays, and no temporary file is left
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
