@@ -140,8 +140,14 @@ def value_kind(value: str) -> ValueKind:
     return ValueKind.TEXT
 
 
+_ADDRESS_CHARS = frozenset("0123456789abcdefABCDEF.:")
+
+
 def _is_address(v: str) -> bool:
     host = v.rsplit(":", 1)[0] if v.count(":") == 1 else v
+    bare = host.strip("[]").partition("%")[0]  # an IPv6 zone (fe80::1%eth0) may hold any character
+    if not bare or not _ADDRESS_CHARS.issuperset(bare):  # no IPv4 or IPv6 address: skip the parser's exception
+        return False
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
@@ -197,6 +203,24 @@ def _unquoted(raw: str) -> str:
     return raw[1:-1] if len(raw) >= 2 and raw[0] in "\"'" and raw[-1] == raw[0] else raw
 
 
+_KEYWORD_MODULE = "detect_secrets.plugins.keyword"
+
+
+def _keyword_screen() -> tuple[re.Pattern[str], ...] | None:
+    """A screen for detect-secrets' keyword plugin: every pattern it searches contains its DENYLIST_REGEX
+    (the keyword words, then word characters), so a line where none of the words occurs, in any case, gives
+    it nothing. Checked here against the installed detect-secrets: None (no screen) if that ever stops
+    being true."""
+    import importlib
+
+    module = importlib.import_module(_KEYWORD_MODULE)
+    tables = [module.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP, *module.REGEX_BY_FILETYPE.values()]
+    patterns = {r for table in tables for r in table}
+    if not patterns or not all(module.DENYLIST_REGEX in r.pattern for r in patterns):
+        return None
+    return (re.compile("|".join(module.DENYLIST), re.IGNORECASE),)
+
+
 class SecretScanner:
     """detect-secrets' line plugins with their own filters, applied to `KEY="value"` lines (`detectors`) and to
     the tokens of free text that could be secrets (`redact`).
@@ -241,9 +265,12 @@ class SecretScanner:
                 self._settings = default_settings()
                 self._settings.__enter__()
                 plugins = list(get_plugins())
+                keyword = _keyword_screen()
                 self._screens = {
                     id(p): tuple(p.denylist)
                     if isinstance(p, RegexBasedDetector) and type(p).analyze_string is RegexBasedDetector.analyze_string
+                    else keyword
+                    if type(p).__name__ == "KeywordDetector" and type(p).__module__ == _KEYWORD_MODULE
                     else None
                     for p in plugins
                 }

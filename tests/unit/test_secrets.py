@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 from builders import SCANNER, env
 
-from runbench.secrets import SecretScanner, benign_name, is_secret, looks_secret_name, stub
+from runbench.secrets import SecretScanner, _is_address, benign_name, is_secret, looks_secret_name, stub
 from runbench.snapshot import EnvVar
 
 # --- stub -----------------------------------------------------------------------------------------
@@ -258,6 +260,12 @@ SCREEN_CORPUS = [
     ("AZURE", "DefaultEndpointsProtocol=https;AccountName=x;AccountKey=" + "A" * 86 + "=="),
     ("ARTIFACTORY", "AKC" + "p8" * 35),
     ("BASIC", "curl -u user:pass https://user:hunter2@example.com/x"),
+    ("APP_CONFIG", 'db_pass = "Zq8vTt2pLm4x"'),
+    ("SETTINGS", "PassWord: 'Zq8vTt2pLm4x'"),
+    ("OPTS", "--api-key=Zq8vTt2pLm4x"),
+    ("CLAVE", 'contraseña = "Zq8vTt2pLm4x"'),
+    ("JAVA_OPTS", 'secret.assign("Zq8vTt2pLm4x",12)'),
+    ("HOST", "app-7.example.internal"),
 ]
 
 
@@ -274,6 +282,46 @@ def test_the_screen_leaves_out_only_plugins_of_pure_regex_lists() -> None:
         plugins = scanner._load()
         screened = {type(p).__name__ for p in plugins if scanner._screens.get(id(p)) is not None}
         unscreened = {type(p).__name__ for p in plugins} - screened
-    # the entropy and keyword plugins and the JWT plugin (its own analyze_string) always run
-    assert {"Base64HighEntropyString", "HexHighEntropyString", "KeywordDetector", "JwtTokenDetector"} <= unscreened
-    assert {"AWSKeyDetector", "GitHubTokenDetector", "SlackDetector", "PrivateKeyDetector"} <= screened
+    # the entropy plugins and the JWT plugin (its own analyze_string) always run; the keyword plugin is
+    # screened by its keyword words, every one of its patterns requiring one of them
+    assert {"Base64HighEntropyString", "HexHighEntropyString", "JwtTokenDetector"} <= unscreened
+    assert {"AWSKeyDetector", "GitHubTokenDetector", "SlackDetector", "KeywordDetector"} <= screened
+
+
+def _address_by_the_parser(v: str) -> bool:
+    host = v.rsplit(":", 1)[0] if v.count(":") == 1 else v
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1.2.3.4",
+        "1.2.3.4:80",
+        "::1",
+        "[::1]",
+        "[::1]:443",
+        "fe80::1%eth0",
+        "fe80::1%25",
+        "10.0.0.1%x",
+        "abc",
+        "",
+        "deadbeef",
+        "1.2.3",
+        "[fe80::1%eth0]:80",
+        "::ffff:1.2.3.4",
+        "2001:db8::1",
+        "g::1",
+        "1.2.3.4.5",
+        "::1%",
+        "%eth0",
+        "bench-not-a-secret-0042",
+        "FE80::A",
+    ],
+)
+def test_the_address_shortcut_agrees_with_the_parser(value: str) -> None:
+    assert _is_address(value) == _address_by_the_parser(value)
