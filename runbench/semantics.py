@@ -570,6 +570,7 @@ CAPABILITY_BITS: tuple[str, ...] = (
 )
 
 
+@lru_cache(maxsize=1024)  # a host's processes hold a handful of distinct masks
 def capability_names(mask: int) -> tuple[str, ...]:
     """The capabilities of a CapEff/CapPrm/CapBnd mask, in bit order; a bit this table does not know (a newer
     kernel) is named `BIT_<n>`."""

@@ -4,6 +4,7 @@ kernel's view of each container process: one /proc/<pid>/status read per process
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -237,11 +238,7 @@ def container_processes(
 def parse_status(text: str) -> tuple[ProcessStatus | None, str]:
     """/proc/<pid>/status as a ProcessStatus, or None and why when a field it must have is missing or broken.
     Seccomp and NoNewPrivs are None when the kernel has no such line (built without seccomp; before 4.10)."""
-    fields: dict[str, str] = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key in _STATUS_KEYS:
-            fields[key] = value.strip()
+    fields = {key: value.strip() for key, value in _STATUS_LINE.findall(text)}  # the last of a repeated key wins
     missing = [k for k in ("Uid", "Gid", "CapPrm", "CapEff", "CapBnd") if k not in fields]
     if missing:
         return None, f"no {', '.join(missing)} in it"
@@ -269,7 +266,9 @@ def parse_status(text: str) -> tuple[ProcessStatus | None, str]:
     )
 
 
-_STATUS_KEYS = frozenset({"Uid", "Gid", "CapPrm", "CapEff", "CapBnd", "Seccomp", "NoNewPrivs"})
+# The lines read, each a whole line ("\n"-separated, as the kernel writes it: the process name on the first
+# line is escaped, so that it cannot forge a line of its own).
+_STATUS_LINE = re.compile(r"^(Uid|Gid|CapPrm|CapEff|CapBnd|Seccomp|NoNewPrivs):([^\n]*)$", re.MULTILINE)
 
 
 def read_status(pid: int, proc: str = PROC, text: str | None = None) -> tuple[ProcessStatus | None, str]:
