@@ -151,6 +151,7 @@ def _finding(check: Check[Any], subject: Subject, verdict: Verdict) -> Finding:
 def findings_of(checks: Sequence[Check[Any]], ctx: Context) -> list[Finding]:
     """Every finding of `checks` on the snapshot in `ctx`: checks of one scope share that scope's subjects."""
     findings: list[Finding] = []
+    add = findings.append
     by_scope: dict[Scope, list[Check[Any]]] = {}
     for check in checks:
         by_scope.setdefault(check.meta.scope, []).append(check)
@@ -158,10 +159,34 @@ def findings_of(checks: Sequence[Check[Any]], ctx: Context) -> list[Finding]:
         targets = SCOPES[scope]
         if scope is Scope.FILE:  # each file check has its own paths
             for check in group:
-                findings.extend(_finding(check, t.subject, _verdict(check, t, ctx)) for t in targets(ctx, check))
+                for t in targets(ctx, check):
+                    add(_finding(check, t.subject, _verdict(check, t, ctx)))
             continue
         for t in list(targets(ctx, group[0])):
-            findings.extend(_finding(check, t.subject, _verdict(check, t, ctx)) for check in group)
+            subject, facts = t.subject, t.facts
+            if facts is None:
+                missing = errored(t.why)
+                for check in group:
+                    add(_finding(check, subject, missing))
+                continue
+            for check in group:  # Check.evaluate, inlined: this loop runs checks × containers times
+                try:
+                    verdict = check.fn(facts, ctx)
+                except Exception as exc:  # noqa: BLE001 - a broken check must not stop the run
+                    verdict = errored(f"check {check.meta.id} raised {type(exc).__name__}: {exc}")
+                if type(verdict) is not Verdict and not isinstance(verdict, Verdict):
+                    verdict = errored(f"check {check.meta.id} returned {type(verdict).__name__}, not a Verdict")
+                meta = check.meta
+                add(
+                    Finding(
+                        meta,
+                        subject,
+                        verdict.status,
+                        verdict.detail,
+                        verdict.evidence,
+                        verdict.severity or meta.severity,
+                    )
+                )
     return findings
 
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 import psutil
 
 from runbench import __version__
+from runbench.collect.proc import read_proc_file
 from runbench.daemonconfig import lookup
 from runbench.hostfs import MIB, read_host_file
 from runbench.semantics import unix_socket_path
@@ -154,11 +155,10 @@ class _Processes:
         for entry in entries:
             if not entry.isdigit():
                 continue
-            try:
-                with open(f"{proc}/{entry}/comm", "rb") as f:
-                    name = f.read(64).strip().decode("utf-8", "replace")
-            except OSError:
+            raw = read_proc_file(f"{proc}/{entry}/comm", 64)
+            if raw is None:
                 continue  # exited meanwhile
+            name = raw.strip().decode("utf-8", "replace")
             if name in ENGINE_PROCESSES:
                 found.engine[int(entry)] = name
         return found

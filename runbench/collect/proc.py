@@ -54,7 +54,7 @@ class ProcessTable:
                 continue
             pid = int(entry)
             base = f"{proc}/{entry}"
-            stat = _read_raw(f"{base}/stat", 4096)
+            stat = read_proc_file(f"{base}/stat", 4096)
             if stat is None:
                 continue  # exited meanwhile
             rpar = stat.rfind(b")")
@@ -107,7 +107,7 @@ class ProcessTable:
         return sorted(out)
 
 
-def _read_raw(path: str, cap: int) -> bytes | None:
+def read_proc_file(path: str, cap: int) -> bytes | None:
     """At most `cap` bytes of a /proc file, with bare os.read calls (no buffered file object: this runs a few
     thousand times on a busy host); None when it cannot be opened or read."""
     try:
@@ -131,7 +131,7 @@ def _read_raw(path: str, cap: int) -> bytes | None:
 
 
 def _read_small(path: str, cap: int) -> str | None:
-    data = _read_raw(path, cap)
+    data = read_proc_file(path, cap)
     return None if data is None else os.fsdecode(data)
 
 
