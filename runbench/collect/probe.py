@@ -2,7 +2,7 @@
 certificate.
 
 Listeners: the LISTEN entries of /proc/net/tcp and /proc/net/tcp6 (read once), matched by socket inode to the
-open files of every dockerd, containerd, docker-proxy and rootlesskit process (found with psutil) — what
+open files of every dockerd, containerd, docker-proxy and rootlesskit process (found in /proc) — what
 psutil's `Process.net_connections(kind="tcp")` gives, without re-reading both tables once per process (a host
 with a few hundred published ports runs as many docker-proxy processes). Whatever listens on 2375 or 2376 of
 the loopback is taken too, whoever holds it (a socat relay of the engine's socket is a classic). TCP endpoints
@@ -33,10 +33,8 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-import psutil
-
 from runbench import __version__
-from runbench.collect.proc import read_proc_file
+from runbench.collect.proc import parent_pid, read_proc_file
 from runbench.daemonconfig import lookup
 from runbench.hostfs import MIB, read_host_file
 from runbench.semantics import unix_socket_path
@@ -140,14 +138,15 @@ def _held(pid: int, proc: str) -> tuple[set[int] | None, str]:
 class _Processes:
     """The engine's processes by pid (their names from /proc/PID/comm, one small read each: a host running
     many containers has many processes, and a full psutil pass over them costs several times more), and the
-    parents of those looked at (psutil, read when first asked)."""
+    parents of those looked at (their stat files, read when first asked)."""
 
     engine: dict[int, str] = field(default_factory=dict)
     parent: dict[int, int] = field(default_factory=dict)
+    proc: str = PROC
 
     @classmethod
     def read(cls, proc: str = PROC) -> _Processes:
-        found = cls()
+        found = cls(proc=proc)
         try:
             entries = os.listdir(proc)
         except OSError:
@@ -165,10 +164,7 @@ class _Processes:
 
     def _ppid(self, pid: int) -> int:
         if pid not in self.parent:
-            try:
-                self.parent[pid] = psutil.Process(pid).ppid()
-            except (psutil.Error, OSError):
-                self.parent[pid] = 0
+            self.parent[pid] = parent_pid(pid, self.proc)
         return self.parent[pid]
 
     def daemon_of(self, pid: int) -> int | None:

@@ -57,13 +57,10 @@ class ProcessTable:
             stat = read_proc_file(f"{base}/stat", 4096)
             if stat is None:
                 continue  # exited meanwhile
-            rpar = stat.rfind(b")")
-            comm = os.fsdecode(stat[stat.find(b"(") + 1 : rpar])
-            after = stat[rpar + 2 :].split()
-            try:
-                ppid = int(after[1])
-            except (IndexError, ValueError):
+            fields = _stat_fields(stat)
+            if fields is None:
                 continue
+            comm, ppid = fields
             status = _read_small(f"{base}/status", STATUS_CAP)
             uid = None
             if status is not None:
@@ -128,6 +125,24 @@ def read_proc_file(path: str, cap: int) -> bytes | None:
         return None
     finally:
         os.close(fd)
+
+
+def _stat_fields(stat: bytes) -> tuple[str, int] | None:
+    """The name and parent pid of a /proc/PID/stat line (the name is between the first "(" and the last ")":
+    it may hold spaces and parentheses itself); None when malformed."""
+    rpar = stat.rfind(b")")
+    after = stat[rpar + 2 :].split()
+    try:
+        return os.fsdecode(stat[stat.find(b"(") + 1 : rpar]), int(after[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def parent_pid(pid: int, proc: str = PROC) -> int:
+    """The parent of process `pid` (0 when it is gone or its stat file cannot be read)."""
+    stat = read_proc_file(f"{proc}/{pid}/stat", 4096)
+    fields = _stat_fields(stat) if stat is not None else None
+    return fields[1] if fields is not None else 0
 
 
 def _read_small(path: str, cap: int) -> str | None:

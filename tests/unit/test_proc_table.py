@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 
-from runbench.collect.proc import ProcessTable, read_status, with_status
+from runbench.collect.proc import ProcessTable, parent_pid, read_status, with_status
 from runbench.snapshot import ProcessFacts
 
 STATUS = "Name:\t{name}\nUmask:\t0022\nState:\tS (sleeping)\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\nGid:\t0\t0\t0\t0\n"
@@ -112,3 +112,10 @@ def test_the_live_table_agrees_with_psutil() -> None:
     assert compared >= 0.9 * len(ref)
     me = table.procs[os.getpid()]
     assert me.uid == os.getuid() and me.name == psutil.Process().name()
+
+
+def test_parent_pid_reads_the_stat_file(tmp_path: Path) -> None:
+    fake_proc(tmp_path, 50, "a (b) c", ppid=49)
+    assert parent_pid(50, str(tmp_path)) == 49
+    assert parent_pid(51, str(tmp_path)) == 0  # gone
+    assert parent_pid(os.getpid()) == os.getppid()
