@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from json.encoder import encode_basestring_ascii as _encode_str
 from typing import Any
 
-from runbench.model import BENCHMARK, CheckMeta, Evidence, Finding, Report, ScoreCard, Status, Subject
+from runbench.model import BENCHMARK, CheckMeta, Evidence, Finding, Report, ScoreCard, Severity, Status, Subject
 from runbench.render import RenderOptions
 
 REPORT_SCHEMA = "runbench/report@1"
@@ -147,32 +147,36 @@ def chunks(report: Report, batch: int = 2000) -> Iterator[str]:
 
 def _result_lines(findings: Sequence[Finding]) -> Iterator[str]:
     """`dumps(finding_json(f))` for each finding, byte for byte, with what findings share encoded once: the
-    check's fields, the subject, the evidence (the same few values recur across a thousand containers)."""
+    check's fields with the severity, status and remediation, the subject, the detail, the evidence (the same
+    few values recur across a thousand containers)."""
     enc = _encode_str
-    checks: dict[int, tuple[str, str]] = {}
-    subjects: dict[int, str] = {}
+    heads: dict[tuple[int, Severity, Status], tuple[str, str]] = {}
+    subjects: dict[int, tuple[str, str]] = {}
+    details: dict[str, str] = {}
     evidences: dict[Evidence, str] = {}
     for f in findings:
-        check = checks.get(id(f.check))
-        if check is None:
-            m = f.check
-            check = (
-                f'{{"check": {enc(m.id)}, "title": {enc(m.title)}, "scope": {enc(m.scope.value)}, "severity": ',
-                f', "cis": {dumps(dict(m.cis))}, "status": ',
+        m = f.check
+        hk = (id(m), f.severity, f.status)
+        head = heads.get(hk)
+        if head is None:
+            remediation = m.remediation if f.status in (Status.FAIL, Status.MANUAL) else ""
+            head = heads[hk] = (
+                f'{{"check": {enc(m.id)}, "title": {enc(m.title)}, "scope": {enc(m.scope.value)}, '
+                f'"severity": {enc(f.severity.value)}, "cis": {dumps(dict(m.cis))}, "status": {enc(f.status.value)}, '
+                f'"key": "{enc(m.id)[1:-1]}:',
+                f', "remediation": {enc(remediation)}}}',
             )
-            checks[id(f.check)] = check
-        subject = subjects.get(id(f.subject))
-        if subject is None:
-            subject = subjects[id(f.subject)] = dumps(_subject(f.subject))
+        s = f.subject
+        subject = subjects.get(id(s))
+        if subject is None:  # the key's subject part, and the subject object
+            subject = subjects[id(s)] = (enc(s.key)[1:], dumps(_subject(s)))
+        detail = details.get(f.detail)
+        if detail is None:
+            detail = details[f.detail] = enc(f.detail)
         evidence = evidences.get(f.evidence)
         if evidence is None:
             evidence = evidences[f.evidence] = dumps(dict(f.evidence))
-        remediation = f.check.remediation if f.status in (Status.FAIL, Status.MANUAL) else ""
-        yield (
-            f"{check[0]}{enc(f.severity.value)}{check[1]}{enc(f.status.value)}, "
-            f'"key": {enc(f.key)}, "subject": {subject}, "detail": {enc(f.detail)}, '
-            f'"evidence": {evidence}, "remediation": {enc(remediation)}}}'
-        )
+        yield (f'{head[0]}{subject[0]}, "subject": {subject[1]}, "detail": {detail}, "evidence": {evidence}{head[1]}')
 
 
 class JsonRenderer:
