@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 from runbench.model import BENCHMARK, CheckMeta, Finding, Report, Severity, Status
 from runbench.render import RenderOptions
-from runbench.render.json import dumps
+from runbench.render.json import dumps_spliced, placeholder
 from runbench.render.view import STATUS_WORD, cis_of
 from runbench.textsafe import inert
 
@@ -150,6 +150,16 @@ def _result(f: Finding, index: int, hostname: str) -> dict[str, Any]:
 
 
 def sarif(report: Report) -> dict[str, Any]:
+    """The SARIF log."""
+    log, lists = _log(report)
+    run = log["runs"][0]
+    run["results"] = lists["results"]
+    run["invocations"][0]["toolExecutionNotifications"] = lists["notifications"]
+    return log
+
+
+def _log(report: Report) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """The SARIF log with placeholders for its long lists (results, notifications), and those lists."""
     hostname = report.host.hostname or "host"
     metas = list(report.checks)
     index = {m.id: i for i, m in enumerate(metas)}
@@ -181,13 +191,13 @@ def sarif(report: Report) -> dict[str, Any]:
     ]
     invocation: dict[str, Any] = {
         "executionSuccessful": not report.incomplete,
-        "toolExecutionNotifications": notifications,
+        "toolExecutionNotifications": placeholder("notifications"),
     }
     if report.started_at:
         invocation["startTimeUtc"] = report.started_at.replace("+00:00", "Z")
     card = report.total
     version = inert(report.runbench_version, 100)
-    return {
+    log = {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [
@@ -203,7 +213,7 @@ def sarif(report: Report) -> dict[str, Any]:
                 },
                 "automationDetails": {"id": f"runbench/{_segment(hostname)}/"},
                 "invocations": [invocation],
-                "results": results,
+                "results": placeholder("results"),
                 "properties": {
                     "host": inert(hostname, 200),
                     "engineVersion": inert(report.host.engine_version, 200),
@@ -217,10 +227,13 @@ def sarif(report: Report) -> dict[str, Any]:
             }
         ],
     }
+    return log, {"results": results, "notifications": notifications}
 
 
 def render(report: Report) -> str:
-    return dumps(sarif(report), indent=1) + "\n"
+    """The SARIF log as JSON: indented, the results and notifications one per line."""
+    log, lists = _log(report)
+    return dumps_spliced(log, lists, indent=1) + "\n"
 
 
 class SarifRenderer:

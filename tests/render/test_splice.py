@@ -1,0 +1,30 @@
+"""Long lists spliced into indented JSON through the C encoder give the same JSON value."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from runbench.render import sarif
+from runbench.render.json import dumps, dumps_spliced, placeholder
+from tests.render.fixture import fixed_report, hostile_report
+
+
+@pytest.mark.parametrize("indent", [1, 2, 4])
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_a_spliced_list_is_the_same_value(indent: int, n: int) -> None:
+    items: list[Any] = [{"a": i, "b": ["x", {"c": None}], "t": "é\u2028<"} for i in range(n)]
+    data = {"top": 1, "runs": [{"results": placeholder("r"), "more": {"notes": placeholder("n")}}]}
+    text = dumps_spliced(data, {"r": items, "n": list(range(n))}, indent=indent)
+    want = {"top": 1, "runs": [{"results": items, "more": {"notes": list(range(n))}}]}
+    assert json.loads(text) == want
+    assert text.isascii()
+    if n:
+        assert dumps(items[0]) in text  # one compact item per line
+
+
+def test_the_sarif_file_is_the_sarif_log() -> None:
+    for report in (fixed_report(), hostile_report()):
+        assert json.loads(sarif.render(report)) == sarif.sarif(report)
