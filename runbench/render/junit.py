@@ -33,12 +33,15 @@ def _xml_safe(text: str) -> str:
 
 
 def text(value: str) -> str:
-    """Report text (inert already, or the report's own) escaped for XML element content."""
-    return _xml_safe(value).translate(_TEXT)
+    """Report text (inert already, or the report's own) escaped for XML element content (str.replace in
+    turn, "&" first: what translating by _TEXT gives, several times faster)."""
+    return _xml_safe(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def attr(value: str) -> str:
-    return _xml_safe(value).translate(_ATTR)
+    """Escaped for an attribute value: what translating by _ATTR gives."""
+    v = _xml_safe(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return v.replace("\n", "&#10;").replace("\t", "&#9;").replace("\r", "&#13;")
 
 
 def host(value: str, limit: int | None = FIELD) -> str:

@@ -1,4 +1,5 @@
-"""Long lists spliced into indented JSON through the C encoder give the same JSON value."""
+"""The renderers' fast paths give what the plain ones give: long lists spliced into indented JSON through the
+C encoder (the same JSON value), XML escaping by str.replace (the same text as the translation tables)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runbench.render import sarif
 from runbench.render.json import dumps, dumps_spliced, placeholder
+from runbench.render.junit import _ATTR, _TEXT, _xml_safe, attr, text
 from tests.render.fixture import fixed_report, hostile_report
 
 
@@ -28,3 +32,10 @@ def test_a_spliced_list_is_the_same_value(indent: int, n: int) -> None:
 def test_the_sarif_file_is_the_sarif_log() -> None:
     for report in (fixed_report(), hostile_report()):
         assert json.loads(sarif.render(report)) == sarif.sarif(report)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(alphabet=st.sampled_from(list('&<>"\n\t\r ab\x00\x1b\u2028\ud7ff\ufffe') + ["&amp;"]), max_size=20))
+def test_xml_escaping_by_replace_is_the_translation(value: str) -> None:
+    assert text(value) == _xml_safe(value).translate(_TEXT)
+    assert attr(value) == _xml_safe(value).translate(_ATTR)
