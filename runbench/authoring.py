@@ -371,7 +371,8 @@ def family(
 
 
 def _evidence(evidence: Mapping[str, object]) -> Evidence:
-    return tuple((str(k), _fmt(v)) for k, v in evidence.items())
+    # keyword arguments have str keys; most values are str already (this runs for every finding)
+    return tuple((k, v if type(v) is str else _fmt(v)) for k, v in evidence.items())
 
 
 def _fmt(value: object) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from runbench.model import Finding, ScoreCard, Severity, Status
+from runbench.model import CheckMeta, Finding, ScoreCard, Severity, Status
 
 GRADES = ((90.0, "A"), (80.0, "B"), (70.0, "C"), (60.0, "D"))
 
@@ -16,6 +17,31 @@ def grade_for(score: float | None, critical_failure: bool) -> str:
     if critical_failure and grade in ("A", "B", "C"):
         return "D"
     return grade
+
+
+@dataclass(slots=True)
+class CheckCount:
+    """One check's findings counted: how many were decided (pass or fail), passed, and whether one failed at
+    critical severity."""
+
+    meta: CheckMeta
+    decided: int = 0
+    passes: int = 0
+    critical: bool = False
+
+    def add(self, f: Finding) -> bool:
+        """Count `f`; whether it was decided."""
+        status = f.status
+        if status is Status.PASS:
+            self.decided += 1
+            self.passes += 1
+            return True
+        if status is Status.FAIL:
+            self.decided += 1
+            if f.severity is Severity.CRITICAL:
+                self.critical = True
+            return True
+        return False
 
 
 class Tally:
@@ -42,6 +68,21 @@ class Tally:
             self._decided[cid] = self._decided.get(cid, 0) + 1
             if f.severity is Severity.CRITICAL:
                 self._critical = True
+
+    @classmethod
+    def of_checks(cls, counts: Iterable[CheckCount]) -> Tally:
+        """The tally of findings already counted per check (`counts` in the order of each check's first decided
+        finding, then the undecided ones: the order in which `add` would have met them)."""
+        tally = cls()
+        for c in counts:
+            cid = c.meta.id
+            tally._weights[cid] = _WEIGHT[c.meta.severity]
+            if c.decided:
+                tally._decided[cid] = c.decided
+            if c.passes:
+                tally._passes[cid] = c.passes
+            tally._critical = tally._critical or c.critical
+        return tally
 
     def card(self) -> ScoreCard:
         """Score = 100 × Σ w·value / Σ w over checks with at least one pass/fail subject."""

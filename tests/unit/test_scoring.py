@@ -10,13 +10,15 @@ from dataclasses import replace
 
 import pytest
 from builders import container, snapshot
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runbench.authoring import Check, Context, container_check
 from runbench.catalog import Catalog
 from runbench.engine import evaluate, judge
 from runbench.model import CheckMeta, Finding, Scope, Severity, Status, Subject, Verdict
 from runbench.policy import Policy, Selection
-from runbench.scoring import grade_for, score
+from runbench.scoring import CheckCount, Tally, grade_for, score
 from runbench.snapshot import ContainerFacts
 
 P, F, M, S, E = Status.PASS, Status.FAIL, Status.MANUAL, Status.SKIP, Status.ERROR
@@ -344,3 +346,38 @@ def test_a_raising_check_is_an_error_finding_and_the_run_goes_on() -> None:
     assert "container.boom raised RuntimeError: kaput" in boom.detail
     assert (report.total.score, report.total.evaluated, report.total.selected) == (100.0, 1, 2)
     assert report.policy.reasons == ("2 check(s) could not be evaluated",)
+
+
+# --- the one-pass scoring of evaluate() equals score() of each group ------------------------------------
+
+_METAS = [CRIT, HIGH, MED, LOW, INFO, replace(HIGH, id="image.high", scope=Scope.IMAGE)]
+_FINDINGS = st.lists(
+    st.builds(
+        lambda m, status, subject, sev: f(m, status, subject, sev),
+        st.sampled_from(_METAS),
+        st.sampled_from([P, F, M, S, E]),
+        st.sampled_from(["a", "b", "c"]),
+        st.sampled_from([None, Severity.CRITICAL, Severity.LOW]),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(_FINDINGS)
+def test_counting_per_check_scores_like_score(findings: list[Finding]) -> None:
+    counts: dict[str, CheckCount] = {}
+    decided: list[CheckCount] = []
+    subjects: dict[str, Tally] = {}
+    for x in findings:
+        count = counts.setdefault(x.check.id, CheckCount(x.check))
+        if count.add(x) and count.decided == 1:
+            decided.append(count)
+        subjects.setdefault(x.subject.name, Tally()).add(x)
+    ordered = decided + [c for c in counts.values() if not c.decided]
+    assert Tally.of_checks(ordered).card() == score(findings)
+    for scope in (Scope.CONTAINER, Scope.IMAGE):
+        mine = Tally.of_checks(c for c in ordered if c.meta.scope is scope).card()
+        assert mine == score(x for x in findings if x.check.scope is scope)
+    for name, tally in subjects.items():
+        assert tally.card() == score(x for x in findings if x.subject.name == name)
