@@ -249,11 +249,11 @@ def _fits(value: Any, shape: Any) -> bool:
             return False
         item = shape[0]
         if item is str:
-            for v in value:
+            for v in value:  # noqa: SIM110 - a loop, not all() over a generator: this is the hot path
                 if v is not None and not isinstance(v, str):
                     return False
             return True
-        for v in value:
+        for v in value:  # noqa: SIM110 - see above
             if not _fits(v, item):
                 return False
         return True
@@ -261,7 +261,7 @@ def _fits(value: Any, shape: Any) -> bool:
         return False
     if isinstance(shape, MapOf):
         item = shape.item
-        for v in value.values():
+        for v in value.values():  # noqa: SIM110 - see above
             if not _fits(v, item):
                 return False
         return True
