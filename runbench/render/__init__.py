@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Protocol
 
-from runbench.model import Report
+from runbench.model import Report, Status
 
 if TYPE_CHECKING:
     from runbench.render.changes import Changes
@@ -70,16 +70,43 @@ class Renderer(Protocol):
     def render(self, report: Report, options: RenderOptions) -> str | bytes: ...
 
 
-def _terminal() -> Renderer:
+def quiet_says_nothing(report: Report) -> bool:
+    """Whether the quiet terminal report (only what went wrong: parts not collected, collection errors,
+    results that could not be evaluated) is empty."""
+    return not report.incomplete and not report.errors and not any(f.status is Status.ERROR for f in report.findings)
+
+
+class _Terminal:
+    """The terminal and text renderers, loaded (rich and the grouped view) only when there is something to
+    print: `-q -o report.json` on a clean run prints nothing and needs neither."""
+
+    def __init__(self, load: Callable[[], Renderer]) -> None:
+        self.load = load
+
+    def render(self, report: Report, options: RenderOptions) -> str | bytes:
+        if options.quiet and quiet_says_nothing(report):
+            return ""
+        return self.load().render(report, options)
+
+
+def _load_terminal() -> Renderer:
     from runbench.render.terminal import TerminalRenderer
 
     return TerminalRenderer()
 
 
-def _text() -> Renderer:
+def _load_text() -> Renderer:
     from runbench.render.terminal import TextRenderer
 
     return TextRenderer()
+
+
+def _terminal() -> Renderer:
+    return _Terminal(_load_terminal)
+
+
+def _text() -> Renderer:
+    return _Terminal(_load_text)
 
 
 def _json() -> Renderer:

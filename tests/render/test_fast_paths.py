@@ -4,15 +4,18 @@ C encoder (the same JSON value), XML escaping by str.replace (the same text as t
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runbench.render import sarif
+from runbench.model import Report, Status
+from runbench.render import OutputFormat, RenderOptions, renderer, sarif
 from runbench.render.json import dumps, dumps_spliced, placeholder
 from runbench.render.junit import _ATTR, _TEXT, _xml_safe, attr, text
+from runbench.render.terminal import TerminalRenderer, TextRenderer
 from tests.render.fixture import fixed_report, hostile_report
 
 
@@ -45,3 +48,24 @@ def test_xml_escaping_by_replace_is_the_translation(pieces: list[str]) -> None:
     value = "".join(pieces)
     assert text(value) == _xml_safe(value).translate(_TEXT)
     assert attr(value) == _xml_safe(value).translate(_ATTR)
+
+
+def _clean(report: Report) -> Report:
+    findings = tuple(x for x in report.findings if x.status is not Status.ERROR)
+    return replace(report, findings=findings, errors=(), incomplete=())
+
+
+@pytest.mark.parametrize("fmt", [OutputFormat.TERMINAL, OutputFormat.TEXT])
+def test_the_quiet_report_is_skipped_only_when_it_would_be_empty(fmt: OutputFormat) -> None:
+    full = {OutputFormat.TERMINAL: TerminalRenderer, OutputFormat.TEXT: TextRenderer}[fmt]()
+    reports = [
+        fixed_report(),
+        hostile_report(),
+        _clean(fixed_report()),
+        replace(_clean(fixed_report()), errors=fixed_report().errors),
+    ]
+    for report in reports:
+        for quiet in (True, False):
+            options = RenderOptions(quiet=quiet, width=100)
+            assert renderer(fmt).render(report, options) == full.render(report, options)
+    assert renderer(fmt).render(_clean(fixed_report()), RenderOptions(quiet=True)) == ""
