@@ -39,6 +39,7 @@ from tests.support.testimages import BASE_IMAGE, ensure_test_images  # noqa: E40
 
 LABEL = {"runbench.bench": "1"}
 TARGETS = {  # at 1,000 running containers on 2 cores (issue: 1,000 containers in 1.5 s)
+    "growth_vs_half": 2.1,  # 2,000 containers against 1,000
     "scan_json_s": 1.5,
     "ratio_to_floor": 2.0,
     "peak_rss_mb": 120,
@@ -115,13 +116,32 @@ def run_timed(cmd: list[str]) -> tuple[float, float, int, str]:
     return wall, usage.ru_maxrss / 1024, code, out.decode()
 
 
+PER_BRIDGE = 1000  # a Linux bridge takes at most 1,024 ports: each further thousand gets a network of its own
+
+
+def _network(client: docker.DockerClient, block: int) -> str | None:
+    """The network of the `block`-th thousand containers: the default bridge, then rbbench-<block>
+    (a user-defined bridge on 10.230+block.0.0/20, labelled like the containers)."""
+    if block == 0:
+        return None
+    name = f"rbbench-{block}"
+    if not client.networks.list(names=[name]):
+        pool = docker.types.IPAMPool(subnet=f"10.{230 + block}.0.0/20")
+        client.networks.create(name, driver="bridge", labels=LABEL, ipam=docker.types.IPAMConfig(pool_configs=[pool]))
+    return name
+
+
 def ensure_containers(client: docker.DockerClient, n: int) -> None:
+    for stale in client.containers.list(all=True, filters={"label": "runbench.bench=1", "status": "created"}):
+        stale.remove(force=True)  # an earlier run that could not start it
     have = client.containers.list(filters={"label": "runbench.bench=1"})
     missing = n - len(have)
     if missing < 0:
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(lambda c: c.remove(force=True), have[n:]))
         return
+    start = len(have)
+    networks = {b: _network(client, b) for b in range(start // PER_BRIDGE, (n - 1) // PER_BRIDGE + 1)}
 
     def one(i: int) -> None:
         client.containers.run(
@@ -133,10 +153,11 @@ def ensure_containers(client: docker.DockerClient, n: int) -> None:
             mem_limit="32m" if i % 2 else None,
             read_only=bool(i % 3),
             cap_drop=["ALL"] if i % 4 == 0 else None,
+            network=networks[i // PER_BRIDGE],
         )
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(one, range(missing)))
+        list(pool.map(one, range(start, n)))
 
 
 def remove_containers(client: docker.DockerClient) -> None:
@@ -146,6 +167,9 @@ def remove_containers(client: docker.DockerClient) -> None:
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(rm, client.containers.list(all=True, filters={"label": "runbench.bench=1"})))
+    for network in client.networks.list(filters={"label": "runbench.bench=1"}):
+        with contextlib.suppress(docker.errors.APIError):
+            network.remove()
 
 
 def socket_path() -> str:
@@ -182,12 +206,24 @@ def measure(n: int, repeat: int, workdir: Path) -> dict[str, Any]:
     return figures
 
 
+def growth(results: list[dict[str, Any]]) -> None:
+    """Each count's scan time against that of half as many containers, when both were measured (linear
+    growth gives 2.0)."""
+    by_n = {r["containers_running"]: r for r in results}
+    for n, r in by_n.items():
+        half = by_n.get(n // 2) if n % 2 == 0 else None
+        if half is not None and half["scan_json_s"]:
+            r["growth_vs_half"] = round(r["scan_json_s"] / half["scan_json_s"], 2)
+
+
 def print_table(results: list[dict[str, Any]]) -> None:
     keys = ["floor_s", "scan_json_s", "ratio_to_floor", "peak_rss_mb", "scan_terminal_s", "all_formats_s"]
+    if any("growth_vs_half" in r for r in results):
+        keys.append("growth_vs_half")
     head = f"{'figure':<28}" + "".join(f"{r['containers_running']:>12}" for r in results) + "   target@1000"
     print(head)
     for k in keys:
-        row = f"{k:<28}" + "".join(f"{r[k]!s:>12}" for r in results)
+        row = f"{k:<28}" + "".join(f"{r.get(k, '-')!s:>12}" for r in results)
         print(row + (f"   {TARGETS[k]}" if k in TARGETS else ""))
     for phase in results[0]["phases_s"]:
         print(f"  {phase:<26}" + "".join(f"{r['phases_s'][phase]!s:>12}" for r in results))
@@ -207,7 +243,7 @@ def main() -> int:
     results = []
     try:
         with tempfile.TemporaryDirectory(prefix="rbbench-") as tmp:
-            for n in counts:
+            for n in sorted(counts, reverse=True):  # the largest first: going down removes, never recreates
                 t0 = time.perf_counter()
                 ensure_containers(client, n)
                 print(f"{n} containers ready in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
@@ -215,6 +251,8 @@ def main() -> int:
     finally:
         if not args.keep:
             remove_containers(client)
+    results.sort(key=lambda r: r["containers_running"])
+    growth(results)
     print_table(results)
     info = client.version()
     doc = {
