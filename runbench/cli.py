@@ -484,7 +484,7 @@ def _collect(args: argparse.Namespace, catalog: Catalog, policy: Policy) -> Snap
     from runbench.authoring import Context
     from runbench.collect.api import HostURLError
     from runbench.collect.engine import CollectRequest, collect
-    from runbench.render.terminal import progress
+    from runbench.render.progress import progress
 
     for label in args.label:
         if not label or label.startswith("="):

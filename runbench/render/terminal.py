@@ -14,8 +14,7 @@ says what matters, `-v` says everything. The verdict is repeated as the last lin
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -23,7 +22,6 @@ from rich import box
 from rich.console import Console, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
@@ -641,32 +639,6 @@ def _print(console: Console, block: RenderableType) -> None:
         console.print(block, no_wrap=block.no_wrap, overflow=block.overflow)
     else:
         console.print(block)
-
-
-@contextmanager
-def progress(enabled: bool, no_color: bool = False) -> Iterator[Callable[[str, int, int], None]]:
-    """A progress bar on stderr while collecting; a no-op callback when stderr is not a terminal."""
-    if not enabled:
-        yield lambda stage, done, total: None
-        return
-    console = Console(stderr=True, color_system=None if no_color else "auto", markup=False, highlight=False)
-    bar = Progress(
-        TextColumn("{task.description}", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    )
-    tasks: dict[str, TaskID] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(f"collecting {inert(stage, 60)}", total=max(total, 1))
-        bar.update(tasks[stage], completed=done, total=max(total, 1))
-
-    with bar:
-        yield update
 
 
 def _strip(text: str) -> str:
