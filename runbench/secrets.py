@@ -13,15 +13,18 @@ stub, each value judged by `is_secret` when a key name alone flagged it. Every f
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import re
+import sys
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from types import ModuleType, SimpleNamespace
+from typing import Any, NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
 from runbench.snapshot import EnvVar, ValueKind
@@ -206,6 +209,49 @@ def _unquoted(raw: str) -> str:
 _KEYWORD_MODULE = "detect_secrets.plugins.keyword"
 
 
+class NetworkRefused(RuntimeError):
+    """What a detect-secrets plugin gets if it ever tries to verify a secret against a live service."""
+
+
+def _offline_requests() -> ModuleType:
+    """A stand-in for the `requests` package as detect-secrets uses it: its plugins can verify a found secret
+    by sending it to the service that issued it (requests.get/post). runbench never does that (a read-only
+    checker does not hand the secrets it finds to the network, and the verification filter is not enabled),
+    so its plugins get this module: every call refuses, and the real package (a quarter of a second of
+    imports) is not loaded."""
+    module = ModuleType("requests")
+
+    class RequestException(OSError):
+        pass
+
+    class Response:
+        status_code = 0
+
+    def refuse(*args: object, **kwargs: object) -> NoReturn:
+        raise NetworkRefused("runbench never sends a secret it found to the network")
+
+    module.exceptions = SimpleNamespace(RequestException=RequestException)  # type: ignore[attr-defined]
+    module.RequestException = RequestException  # type: ignore[attr-defined]
+    module.Response = Response  # type: ignore[attr-defined]
+    module.get = module.post = module.request = refuse  # type: ignore[attr-defined]
+    return module
+
+
+@contextlib.contextmanager
+def _detect_secrets_offline() -> Iterator[None]:
+    """While detect-secrets is imported: `import requests` gives `_offline_requests()`, unless the real
+    package is loaded already (then detect-secrets uses it, verification still off). The stand-in is no
+    longer importable afterwards: only the modules imported meanwhile hold it."""
+    if "requests" in sys.modules:
+        yield
+        return
+    sys.modules["requests"] = _offline_requests()
+    try:
+        yield
+    finally:
+        sys.modules.pop("requests", None)
+
+
 def _keyword_screen() -> tuple[re.Pattern[str], ...] | None:
     """A screen for detect-secrets' keyword plugin: every pattern it searches contains its DENYLIST_REGEX
     (the keyword words, then word characters), so a line where none of the words occurs, in any case, gives
@@ -257,14 +303,15 @@ class SecretScanner:
     def _load(self) -> list[Any]:
         with self._lock:
             if self._plugins is None:
-                from detect_secrets.core.scan import get_filters_with_parameter
-                from detect_secrets.plugins.base import RegexBasedDetector
-                from detect_secrets.settings import default_settings, get_plugins
-                from detect_secrets.util.inject import get_injectable_variables
+                with _detect_secrets_offline():
+                    from detect_secrets.core.scan import get_filters_with_parameter
+                    from detect_secrets.plugins.base import RegexBasedDetector
+                    from detect_secrets.settings import default_settings, get_plugins
+                    from detect_secrets.util.inject import get_injectable_variables
 
-                self._settings = default_settings()
-                self._settings.__enter__()
-                plugins = list(get_plugins())
+                    self._settings = default_settings()
+                    self._settings.__enter__()
+                    plugins = list(get_plugins())  # imports every plugin module
                 keyword = _keyword_screen()
                 self._screens = {
                     id(p): tuple(p.denylist)

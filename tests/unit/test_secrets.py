@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import subprocess
+import sys
 
 import pytest
 from builders import SCANNER, env
@@ -325,3 +327,35 @@ def _address_by_the_parser(v: str) -> bool:
 )
 def test_the_address_shortcut_agrees_with_the_parser(value: str) -> None:
     assert _is_address(value) == _address_by_the_parser(value)
+
+
+# --- detect-secrets never reaches the network --------------------------------------------------------------
+
+OFFLINE_PROBE = """
+import sys
+from runbench.secrets import NetworkRefused, SecretScanner
+with SecretScanner() as scanner:
+    assert scanner.detectors("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE") == ("AWS Access Key",)
+    assert scanner.detectors("DB_PASSWORD", "hunter2hunter2") == ("Secret Keyword",)
+import detect_secrets.plugins.base as base
+import detect_secrets.plugins.slack as slack
+assert "requests" not in sys.modules, "the real requests package was loaded"
+for call in (base.requests.get, slack.requests.post):
+    try:
+        call("https://slack.com/api/auth.test", data={"token": "x"})
+    except NetworkRefused:
+        pass
+    else:
+        raise AssertionError("a plugin could send a secret to the network")
+import requests  # the stand-in is not importable afterwards: another user gets the real package
+assert requests.__file__ and requests is not base.requests
+print("offline")
+"""
+
+
+def test_detect_secrets_is_loaded_without_network_access() -> None:
+    """In a fresh runbench process, detect-secrets' plugins get a `requests` whose calls refuse: a found
+    secret is never sent to a service to verify it, and the real package is not imported at all."""
+    done = subprocess.run([sys.executable, "-c", OFFLINE_PROBE], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "offline"
