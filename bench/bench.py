@@ -102,18 +102,29 @@ def child_env() -> dict[str, str]:
     return env
 
 
+TIME = "/usr/bin/time"  # GNU time: the peak RSS of the measured process alone
+
+
 def run_timed(cmd: list[str]) -> tuple[float, float, int, str]:
-    """Wall seconds, peak RSS (MB) and exit code of one fresh process, and its stdout."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=child_env())
-    out = proc.stdout.read() if proc.stdout else b""
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
-        err = proc.stderr.read().decode() if proc.stderr else ""
-        raise SystemExit(f"{' '.join(cmd)} failed with exit {code}: {err[-2000:]}")
-    return wall, usage.ru_maxrss / 1024, code, out.decode()
+    """Wall seconds, peak RSS (MB) and exit code of one fresh process, and its stdout.
+
+    The peak RSS comes from GNU time, which starts the process: a process this (large) bench forks itself
+    inherits the bench's high-water mark (Linux keeps ru_maxrss across exec), so wait4's figure would be the
+    bench's, not the scan's. Without GNU time, wait4's figure is used, an upper bound."""
+    with tempfile.NamedTemporaryFile("r", prefix="rbbench-rss-") as rss:
+        wrapped = [TIME, "-f", "%M", "-o", rss.name, *cmd] if os.access(TIME, os.X_OK) else cmd
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(wrapped, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=child_env())
+        out = proc.stdout.read() if proc.stdout else b""
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        code = os.waitstatus_to_exitcode(status)
+        if code not in (0, 1):
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise SystemExit(f"{' '.join(cmd)} failed with exit {code}: {err[-2000:]}")
+        kb = rss.read().strip().splitlines()[-1:] if wrapped is not cmd else []
+    peak = int(kb[0]) / 1024 if kb and kb[0].isdigit() else usage.ru_maxrss / 1024
+    return wall, peak, code, out.decode()
 
 
 PER_BRIDGE = 1000  # a Linux bridge takes at most 1,024 ports: each further thousand gets a network of its own
