@@ -25,7 +25,7 @@ from runbench.collect.host import (
     HostRoot,
     read_accounts,
 )
-from runbench.collect.proc import ProcessTable
+from runbench.collect.proc import ProcessTable, exe_path
 from runbench.collect.systemd import load_unit, read_env_file
 from runbench.hostfs import MIB
 from runbench.semantics import DEFAULT_DAEMON_JSON, DEFAULT_DOCKER_SOCKET, norm_path
@@ -342,14 +342,6 @@ def _flag(argv: tuple[str, ...], *names: str) -> str:
     return value
 
 
-def _exe(pid: int) -> str:
-    try:
-        link = os.readlink(f"/proc/{pid}/exe")
-    except OSError:
-        return ""
-    return link.removesuffix(" (deleted)")
-
-
 _TOML_ROOT = re.compile(r"""^\s*root\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
@@ -373,7 +365,7 @@ def _containerd(table: ProcessTable, root: HostRoot) -> Containerd:
     pid = system[0] if system else None
     argv = table.cmdline.get(pid, ()) if pid is not None else ()
     config = _flag(argv, "--config", "-c") or DEFAULT_CONTAINERD_CONFIG
-    exe = _exe(pid if pid is not None else pids[0]) if pids else ""
+    exe = exe_path(pid if pid is not None else pids[0]) if pids else ""
     if flag_root := _flag(argv, "--root"):
         return Containerd(exe, config, flag_root, f"containerd pid {pid} --root")
     found = root.read(config, max_bytes=SMALL_CAP * 4, within=os.path.dirname(config), errors="replace")
@@ -433,7 +425,7 @@ def audit_targets(
 ) -> Iterator[AuditTarget]:
     """The files and directories CIS 1.1.3-1.1.18 want watched, where they are on this host."""
     units = tuple(units)
-    dockerd_exe = _exe(daemon.pid) if daemon is not None and daemon.verified is True and daemon.pid else ""
+    dockerd_exe = exe_path(daemon.pid) if daemon is not None and daemon.verified is True and daemon.pid else ""
     data_root, data_how = docker_root(engine)
     daemon_json = daemon.config_file if daemon is not None and daemon.config_file else DEFAULT_DAEMON_JSON
     pid_how = f"dockerd pid {daemon.pid}'s executable" if daemon is not None else ""

@@ -185,8 +185,13 @@ def _name(comm: str, argv: tuple[str, ...] | None) -> str:
     return comm
 
 
+def exe_path(pid: int, proc: str = PROC) -> str:
+    """The executable's path as psutil gives it: " (deleted)" dropped from a replaced binary's link, '' for a
+    kernel thread or when it cannot be read."""
+    return _exe(f"{proc}/{pid}")
+
+
 def _exe(base: str) -> str:
-    """The executable's path as psutil gives it ('' for a kernel thread or when it cannot be read)."""
     try:
         path = os.readlink(f"{base}/exe")
     except OSError:

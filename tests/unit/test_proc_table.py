@@ -89,27 +89,26 @@ def test_a_missing_proc_gives_an_empty_table(tmp_path: Path) -> None:
     assert ProcessTable.read(proc=str(tmp_path / "nowhere")).procs == {}
 
 
-def test_the_live_table_agrees_with_psutil() -> None:
-    """On this host: every process both passes saw, with a name that did not change in between (kernel worker
-    threads rename themselves), has psutil's name, parent, real uid and executable."""
-    table = ProcessTable.read()
+def _psutil_pass() -> dict[int, tuple[str, str, int | None, int]]:
     ref = {}
     for p in psutil.process_iter(["pid", "ppid", "name", "exe", "uids"], ad_value=None):
         i = p.info
-        ref[i["pid"]] = (
-            i["name"] or "",
-            os.path.basename(i["exe"] or ""),
-            i["uids"].real if i["uids"] else None,
-            int(i["ppid"] or 0),
-        )
-    compared = 0
-    for pid, want in ref.items():
-        got = table.procs.get(pid)
-        if got is None or got.name != want[0] and (got.name.startswith("kworker") or want[0].startswith("kworker")):
-            continue
+        uid = i["uids"].real if i["uids"] else None
+        ref[i["pid"]] = (i["name"] or "", os.path.basename(i["exe"] or ""), uid, int(i["ppid"] or 0))
+    return ref
+
+
+def test_the_live_table_agrees_with_psutil() -> None:
+    """On this host: every process that psutil saw the same before and after our pass (not starting, ending
+    or exec'ing meanwhile) has psutil's name, parent, real uid and executable in our table."""
+    before = _psutil_pass()
+    table = ProcessTable.read()
+    after = _psutil_pass()
+    stable = {pid: want for pid, want in before.items() if after.get(pid) == want and pid in table.procs}
+    for pid, want in stable.items():
+        got = table.procs[pid]
         assert (got.name, got.exe, got.uid, table.parent[pid]) == want, pid
-        compared += 1
-    assert compared >= 0.9 * len(ref)
+    assert len(stable) >= 0.5 * len(before)
     me = table.procs[os.getpid()]
     assert me.uid == os.getuid() and me.name == psutil.Process().name()
 
