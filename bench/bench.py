@@ -130,12 +130,16 @@ def run_timed(cmd: list[str]) -> tuple[float, float, int, str]:
 PER_BRIDGE = 1000  # a Linux bridge takes at most 1,024 ports: each further thousand gets a network of its own
 
 
+def _network_name(block: int) -> str:
+    return "default" if block == 0 else f"rbbench-{block}"
+
+
 def _network(client: docker.DockerClient, block: int) -> str | None:
     """The network of the `block`-th thousand containers: the default bridge, then rbbench-<block>
     (a user-defined bridge on 10.230+block.0.0/20, labelled like the containers)."""
     if block == 0:
         return None
-    name = f"rbbench-{block}"
+    name = _network_name(block)
     if not client.networks.list(names=[name]):
         pool = docker.types.IPAMPool(subnet=f"10.{230 + block}.0.0/20")
         client.networks.create(name, driver="bridge", labels=LABEL, ipam=docker.types.IPAMConfig(pool_configs=[pool]))
@@ -152,7 +156,17 @@ def ensure_containers(client: docker.DockerClient, n: int) -> None:
             list(pool.map(lambda c: c.remove(force=True), have[n:]))
         return
     start = len(have)
-    networks = {b: _network(client, b) for b in range(start // PER_BRIDGE, (n - 1) // PER_BRIDGE + 1)}
+    load: dict[str, int] = {}  # containers per network already, by network name ("default": the bridge)
+    for c in have:
+        mode = c.attrs.get("HostConfig", {}).get("NetworkMode") or "default"
+        load["default" if mode == "bridge" else mode] = load.get("default" if mode == "bridge" else mode, 0) + 1
+    placed: list[str | None] = []
+    for _ in range(missing):  # each new container on the first network with a free port
+        block = 0
+        while load.get(_network_name(block), 0) >= PER_BRIDGE:
+            block += 1
+        load[_network_name(block)] = load.get(_network_name(block), 0) + 1
+        placed.append(_network(client, block))
 
     def one(i: int) -> None:
         client.containers.run(
@@ -164,7 +178,7 @@ def ensure_containers(client: docker.DockerClient, n: int) -> None:
             mem_limit="32m" if i % 2 else None,
             read_only=bool(i % 3),
             cap_drop=["ALL"] if i % 4 == 0 else None,
-            network=networks[i // PER_BRIDGE],
+            network=placed[i - start],
         )
 
     with ThreadPoolExecutor(max_workers=8) as pool:
