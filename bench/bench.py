@@ -35,6 +35,7 @@ import docker
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.scenarios import remove_container  # noqa: E402
 from tests.support.testimages import BASE_IMAGE, ensure_test_images  # noqa: E402
 
 LABEL = {"runbench.bench": "1"}
@@ -152,8 +153,8 @@ def ensure_containers(client: docker.DockerClient, n: int) -> None:
     have = client.containers.list(filters={"label": "runbench.bench=1"})
     missing = n - len(have)
     if missing < 0:
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            list(pool.map(lambda c: c.remove(force=True), have[n:]))
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(remove_container, have[n:]))  # waits out a slow DELETE on a busy engine
         return
     start = len(have)
     load: dict[str, int] = {}  # containers per network already, by network name ("default": the bridge)
@@ -186,12 +187,8 @@ def ensure_containers(client: docker.DockerClient, n: int) -> None:
 
 
 def remove_containers(client: docker.DockerClient) -> None:
-    def rm(c: Any) -> None:
-        with contextlib.suppress(docker.errors.NotFound):
-            c.remove(force=True)
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(rm, client.containers.list(all=True, filters={"label": "runbench.bench=1"})))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(remove_container, client.containers.list(all=True, filters={"label": "runbench.bench=1"})))
     for network in client.networks.list(filters={"label": "runbench.bench=1"}):
         with contextlib.suppress(docker.errors.APIError):
             network.remove()
@@ -265,7 +262,22 @@ def main() -> int:
 
     client = docker.from_env(timeout=120)
     ensure_test_images(client)
-    results = []
+    info = client.version()
+    results: list[dict[str, Any]] = []
+
+    def save() -> None:  # after each count: a later failure keeps what was measured
+        results.sort(key=lambda r: r["containers_running"])
+        growth(results)
+        doc = {
+            "taken": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "cpus": os.cpu_count(),
+            "engine": f"{info.get('Version')} (API {info.get('ApiVersion')})",
+            "repeat": args.repeat,
+            "targets_at_1000": TARGETS,
+            "results": results,
+        }
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
+
     try:
         with tempfile.TemporaryDirectory(prefix="rbbench-") as tmp:
             for n in sorted(counts, reverse=True):  # the largest first: going down removes, never recreates
@@ -273,22 +285,11 @@ def main() -> int:
                 ensure_containers(client, n)
                 print(f"{n} containers ready in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
                 results.append(measure(n, args.repeat, Path(tmp)))
+                save()
     finally:
         if not args.keep:
             remove_containers(client)
-    results.sort(key=lambda r: r["containers_running"])
-    growth(results)
     print_table(results)
-    info = client.version()
-    doc = {
-        "taken": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "cpus": os.cpu_count(),
-        "engine": f"{info.get('Version')} (API {info.get('ApiVersion')})",
-        "repeat": args.repeat,
-        "targets_at_1000": TARGETS,
-        "results": results,
-    }
-    Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
     print(f"written to {args.json}", file=sys.stderr)
     return 0
 
