@@ -26,7 +26,7 @@ from runbench.model import (
     Verdict,
 )
 from runbench.policy import Policy
-from runbench.scoring import CheckCount, Tally
+from runbench.scoring import Tally
 from runbench.snapshot import ContainerFacts, ContainerSummary, Fact, ImageFacts, Snapshot
 
 
@@ -169,24 +169,8 @@ def findings_of(checks: Sequence[Check[Any]], ctx: Context) -> list[Finding]:
                 for check in group:
                     add(_finding(check, subject, missing))
                 continue
-            for check in group:  # Check.evaluate, inlined: this loop runs checks × containers times
-                try:
-                    verdict = check.fn(facts, ctx)
-                except Exception as exc:  # noqa: BLE001 - a broken check must not stop the run
-                    verdict = errored(f"check {check.meta.id} raised {type(exc).__name__}: {exc}")
-                if type(verdict) is not Verdict and not isinstance(verdict, Verdict):
-                    verdict = errored(f"check {check.meta.id} returned {type(verdict).__name__}, not a Verdict")
-                meta = check.meta
-                add(
-                    Finding(
-                        meta,
-                        subject,
-                        verdict.status,
-                        verdict.detail,
-                        verdict.evidence,
-                        verdict.severity or meta.severity,
-                    )
-                )
+            for check in group:  # this loop runs checks × containers times: no per-finding wrapper
+                add(_finding(check, subject, check.evaluate(facts, ctx)))
     return findings
 
 
@@ -201,19 +185,13 @@ def evaluate(catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at
     selected = [c for c in catalog.values() if policy.selection.wants(c.id)]
     findings = findings_of(selected, ctx)
 
-    # one pass counts each check's findings (the total and each section are scored from those counts) and
-    # tallies each subject's
-    counts: dict[str, CheckCount] = {}
-    decided: list[CheckCount] = []  # in the order of each check's first decided finding: the order of the sums
+    # one pass scores the run (each section is its part of the run's tally) and each subject
+    total = Tally()
     # every container in scope has a row, in snapshot order, even when no container check is selected
     by_subject: dict[Scope, dict[str, Tally]] = {kind: {} for kind in SCORED_SUBJECTS}
     by_subject[Scope.CONTAINER] = {c.name: Tally() for c in snapshot.containers}
     for f in findings:
-        count = counts.get(f.check.id)
-        if count is None:
-            count = counts[f.check.id] = CheckCount(f.check)
-        if count.add(f) and count.decided == 1:
-            decided.append(count)
+        total.add(f)
         groups = by_subject.get(f.subject.kind)
         if groups is not None:
             tally = groups.get(f.subject.name)
@@ -221,7 +199,6 @@ def evaluate(catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at
                 tally = groups[f.subject.name] = Tally()
             tally.add(f)
     subjects = {kind: {name: t.card() for name, t in groups.items()} for kind, groups in by_subject.items()}
-    ordered = decided + [c for c in counts.values() if not c.decided]
     engine = snapshot.engine
     host = HostInfo(
         hostname=engine.hostname if engine else (snapshot.host.hostname if snapshot.host else ""),
@@ -249,12 +226,8 @@ def evaluate(catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at
         duration_s=snapshot.duration_s,
         checks=tuple(c.meta for c in selected),
         findings=tuple(findings),
-        total=Tally.of_checks(ordered).card(),
-        sections={
-            scope: Tally.of_checks(c for c in ordered if c.meta.scope is scope).card()
-            for scope in Scope
-            if any(c.meta.scope is scope for c in selected)
-        },
+        total=total.card(),
+        sections={scope: total.within(scope).card() for scope in Scope if any(c.meta.scope is scope for c in selected)},
         subjects=subjects,
         errors=errors,
     )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from runbench.model import CheckMeta, Finding, ScoreCard, Severity, Status
+from runbench.model import CheckMeta, Finding, Scope, ScoreCard, Severity, Status
 
 GRADES = ((90.0, "A"), (80.0, "B"), (70.0, "C"), (60.0, "D"))
 
@@ -19,47 +18,22 @@ def grade_for(score: float | None, critical_failure: bool) -> str:
     return grade
 
 
-@dataclass(slots=True)
-class CheckCount:
-    """One check's findings counted: how many were decided (pass or fail), passed, and whether one failed at
-    critical severity."""
-
-    meta: CheckMeta
-    decided: int = 0
-    passes: int = 0
-    critical: bool = False
-
-    def add(self, f: Finding) -> bool:
-        """Count `f`; whether it was decided."""
-        status = f.status
-        if status is Status.PASS:
-            self.decided += 1
-            self.passes += 1
-            return True
-        if status is Status.FAIL:
-            self.decided += 1
-            if f.severity is Severity.CRITICAL:
-                self.critical = True
-            return True
-        return False
-
-
 class Tally:
     """A score fed one finding at a time (so that the total, each section and each subject are scored in one
     pass over the findings): `Tally` over findings then `card()` is `score(findings)`."""
 
-    __slots__ = ("_critical", "_decided", "_passes", "_weights")
+    __slots__ = ("_checks", "_critical", "_decided", "_passes")
 
     def __init__(self) -> None:
         self._passes: dict[str, int] = {}
-        self._decided: dict[str, int] = {}
-        self._weights: dict[str, int] = {}  # every check seen (selected), with its weight
-        self._critical = False
+        self._decided: dict[str, int] = {}  # in the order of each check's first decided finding
+        self._checks: dict[str, CheckMeta] = {}  # every check seen (selected)
+        self._critical: set[str] = set()  # the checks with a failure at critical severity
 
     def add(self, f: Finding) -> None:
         check = f.check
         cid = check.id
-        self._weights[cid] = _WEIGHT[check.severity]
+        self._checks[cid] = check
         status = f.status
         if status is Status.PASS:
             self._decided[cid] = self._decided.get(cid, 0) + 1
@@ -67,27 +41,22 @@ class Tally:
         elif status is Status.FAIL:
             self._decided[cid] = self._decided.get(cid, 0) + 1
             if f.severity is Severity.CRITICAL:
-                self._critical = True
+                self._critical.add(cid)
 
-    @classmethod
-    def of_checks(cls, counts: Iterable[CheckCount]) -> Tally:
-        """The tally of findings already counted per check (`counts` in the order of each check's first decided
-        finding, then the undecided ones: the order in which `add` would have met them)."""
-        tally = cls()
-        for c in counts:
-            cid = c.meta.id
-            tally._weights[cid] = _WEIGHT[c.meta.severity]
-            if c.decided:
-                tally._decided[cid] = c.decided
-            if c.passes:
-                tally._passes[cid] = c.passes
-            tally._critical = tally._critical or c.critical
-        return tally
+    def within(self, scope: Scope) -> Tally:
+        """The tally of the findings of `scope`'s checks only, as if only they had been added."""
+        part = Tally()
+        part._checks = {c: m for c, m in self._checks.items() if m.scope is scope}
+        part._decided = {c: n for c, n in self._decided.items() if c in part._checks}
+        part._passes = {c: n for c, n in self._passes.items() if c in part._checks}
+        part._critical = {c for c in self._critical if c in part._checks}
+        return part
 
     def card(self) -> ScoreCard:
         """Score = 100 × Σ w·value / Σ w over checks with at least one pass/fail subject."""
-        decided, passes, weights = self._decided, self._passes, self._weights
-        total_w = sum(weights[c] for c in decided)
+        decided, passes = self._decided, self._passes
+        weights = {c: _WEIGHT[self._checks[c].severity] for c in decided}
+        total_w = sum(weights.values())
         value: float | None
         if not decided:
             value = None
@@ -98,7 +67,10 @@ class Tally:
         if value is not None:
             value = round(value, 1)
         return ScoreCard(
-            score=value, grade=grade_for(value, self._critical), evaluated=len(decided), selected=len(weights)
+            score=value,
+            grade=grade_for(value, bool(self._critical)),
+            evaluated=len(decided),
+            selected=len(self._checks),
         )
 
 

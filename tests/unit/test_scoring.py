@@ -18,7 +18,7 @@ from runbench.catalog import Catalog
 from runbench.engine import evaluate, judge
 from runbench.model import CheckMeta, Finding, Scope, Severity, Status, Subject, Verdict
 from runbench.policy import Policy, Selection
-from runbench.scoring import CheckCount, Tally, grade_for, score
+from runbench.scoring import Tally, grade_for, score
 from runbench.snapshot import ContainerFacts
 
 P, F, M, S, E = Status.PASS, Status.FAIL, Status.MANUAL, Status.SKIP, Status.ERROR
@@ -365,19 +365,14 @@ _FINDINGS = st.lists(
 
 @settings(max_examples=300, deadline=None, database=None)
 @given(_FINDINGS)
-def test_counting_per_check_scores_like_score(findings: list[Finding]) -> None:
-    counts: dict[str, CheckCount] = {}
-    decided: list[CheckCount] = []
+def test_one_pass_scoring_scores_like_score(findings: list[Finding]) -> None:
+    total = Tally()
     subjects: dict[str, Tally] = {}
     for x in findings:
-        count = counts.setdefault(x.check.id, CheckCount(x.check))
-        if count.add(x) and count.decided == 1:
-            decided.append(count)
+        total.add(x)
         subjects.setdefault(x.subject.name, Tally()).add(x)
-    ordered = decided + [c for c in counts.values() if not c.decided]
-    assert Tally.of_checks(ordered).card() == score(findings)
+    assert total.card() == score(findings)
     for scope in (Scope.CONTAINER, Scope.IMAGE):
-        mine = Tally.of_checks(c for c in ordered if c.meta.scope is scope).card()
-        assert mine == score(x for x in findings if x.check.scope is scope)
+        assert total.within(scope).card() == score(x for x in findings if x.check.scope is scope)
     for name, tally in subjects.items():
         assert tally.card() == score(x for x in findings if x.subject.name == name)
