@@ -147,12 +147,12 @@ _ADDRESS_CHARS = frozenset("0123456789abcdefABCDEF.:")
 
 
 def _is_address(v: str) -> bool:
-    host = v.rsplit(":", 1)[0] if v.count(":") == 1 else v
-    bare = host.strip("[]").partition("%")[0]  # an IPv6 zone (fe80::1%eth0) may hold any character
+    host = (v.rsplit(":", 1)[0] if v.count(":") == 1 else v).strip("[]")
+    bare = host.partition("%")[0]  # an IPv6 zone (fe80::1%eth0) may hold any character
     if not bare or not _ADDRESS_CHARS.issuperset(bare):  # no IPv4 or IPv6 address: skip the parser's exception
         return False
     try:
-        ipaddress.ip_address(host.strip("[]"))
+        ipaddress.ip_address(host)
     except ValueError:
         return False
     return True
@@ -206,9 +206,6 @@ def _unquoted(raw: str) -> str:
     return raw[1:-1] if len(raw) >= 2 and raw[0] in "\"'" and raw[-1] == raw[0] else raw
 
 
-_KEYWORD_MODULE = "detect_secrets.plugins.keyword"
-
-
 class NetworkRefused(RuntimeError):
     """What a detect-secrets plugin gets if it ever tries to verify a secret against a live service."""
 
@@ -252,14 +249,29 @@ def _detect_secrets_offline() -> Iterator[None]:
         sys.modules.pop("requests", None)
 
 
+def _screen(plugin: Any) -> tuple[re.Pattern[str], ...] | None:
+    """Patterns one of which must occur in a line for `plugin` to find anything in it; None: no screen.
+
+    A regex plugin whose analyze_string is detect-secrets' own (a findall of each of its `denylist`
+    patterns): those patterns. The keyword plugin: its keyword words (`_keyword_screen`)."""
+    from detect_secrets.plugins.base import RegexBasedDetector
+    from detect_secrets.plugins.keyword import KeywordDetector
+
+    if isinstance(plugin, RegexBasedDetector) and type(plugin).analyze_string is RegexBasedDetector.analyze_string:
+        return tuple(plugin.denylist)
+    if type(plugin) is KeywordDetector:
+        return _keyword_screen()
+    return None
+
+
+@lru_cache(maxsize=1)
 def _keyword_screen() -> tuple[re.Pattern[str], ...] | None:
     """A screen for detect-secrets' keyword plugin: every pattern it searches contains its DENYLIST_REGEX
     (the keyword words, then word characters), so a line where none of the words occurs, in any case, gives
     it nothing. Checked here against the installed detect-secrets: None (no screen) if that ever stops
     being true."""
-    import importlib
+    from detect_secrets.plugins import keyword as module
 
-    module = importlib.import_module(_KEYWORD_MODULE)
     tables = [module.QUOTES_REQUIRED_DENYLIST_REGEX_TO_GROUP, *module.REGEX_BY_FILETYPE.values()]
     patterns = {r for table in tables for r in table}
     if not patterns or not all(module.DENYLIST_REGEX in r.pattern for r in patterns):
@@ -305,22 +317,13 @@ class SecretScanner:
             if self._plugins is None:
                 with _detect_secrets_offline():
                     from detect_secrets.core.scan import get_filters_with_parameter
-                    from detect_secrets.plugins.base import RegexBasedDetector
                     from detect_secrets.settings import default_settings, get_plugins
                     from detect_secrets.util.inject import get_injectable_variables
 
                     self._settings = default_settings()
                     self._settings.__enter__()
                     plugins = list(get_plugins())  # imports every plugin module
-                keyword = _keyword_screen()
-                self._screens = {
-                    id(p): tuple(p.denylist)
-                    if isinstance(p, RegexBasedDetector) and type(p).analyze_string is RegexBasedDetector.analyze_string
-                    else keyword
-                    if type(p).__name__ == "KeywordDetector" and type(p).__module__ == _KEYWORD_MODULE
-                    else None
-                    for p in plugins
-                }
+                self._screens = {id(p): _screen(p) for p in plugins}
                 self._analyze = {id(p): frozenset(get_injectable_variables(p.analyze_line)) for p in plugins}
                 self._filters = {
                     stage: tuple((f, frozenset(f.injectable_variables)) for f in get_filters_with_parameter(stage))
@@ -357,15 +360,16 @@ class SecretScanner:
         from detect_secrets.util.code_snippet import get_code_snippet
 
         context = None
+        given: dict[str, Any] = {}
         found: list[tuple[str, str]] = []
         for plugin in plugins:
             screen = self._screens.get(id(plugin))
             if screen is not None and not any(r.search(line) for r in screen):
                 continue
-            if context is None:
+            if context is None:  # the first plugin that may find something: the arguments, once per line
                 context = get_code_snippet(lines=[line], line_number=1)
-            given = {"filename": filename, "line": line, "line_number": 1, "context": context}
-            given["enable_eager_search"] = False
+                given = {"filename": filename, "line": line, "line_number": 1, "context": context}
+                given["enable_eager_search"] = False
             secrets = plugin.analyze_line(**{k: v for k, v in given.items() if k in self._analyze[id(plugin)]})
             for secret in secrets or ():
                 value = secret.secret_value

@@ -70,7 +70,7 @@ class ProcessTable:
             if len(comm) >= 15 or comm in cmdline_of:
                 argv = _cmdline(base)
             name = _name(comm, argv)
-            table.procs[pid] = ProcessFacts(pid=pid, name=name, exe=os.path.basename(_exe(base)), uid=uid)
+            table.procs[pid] = ProcessFacts(pid=pid, name=name, exe=os.path.basename(exe_path(pid, proc)), uid=uid)
             table.parent[pid] = ppid
             if name in cmdline_of:
                 table.cmdline[pid] = argv or ()
@@ -188,12 +188,8 @@ def _name(comm: str, argv: tuple[str, ...] | None) -> str:
 def exe_path(pid: int, proc: str = PROC) -> str:
     """The executable's path as psutil gives it: " (deleted)" dropped from a replaced binary's link, '' for a
     kernel thread or when it cannot be read."""
-    return _exe(f"{proc}/{pid}")
-
-
-def _exe(base: str) -> str:
     try:
-        path = os.readlink(f"{base}/exe")
+        path = os.readlink(f"{proc}/{pid}/exe")
     except OSError:
         return ""
     path = path.split("\x00")[0]
