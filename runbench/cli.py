@@ -13,12 +13,12 @@ import os
 import shutil
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from runbench import __version__
+from runbench import __version__, split
 from runbench.catalog import Catalog, UnknownCheckError, load_catalog
 from runbench.hostfs import UserFileError, read_user_file
 from runbench.model import BENCHMARK, Report, Severity
@@ -38,6 +38,7 @@ from runbench.policy import Policy, Selection
 from runbench.render import OutputFormat, RenderOptions, renderer
 from runbench.rundir import LATEST, prune
 from runbench.snapshot import Snapshot, SnapshotFormatError
+from runbench.split import Forked
 from runbench.textsafe import inert
 
 if TYPE_CHECKING:
@@ -617,42 +618,107 @@ def _emit(report: Report, args: argparse.Namespace, failed: Sequence[OutputError
     changes = compare(report, previous) if previous is not None else None
     tty = sys.stdout.isatty()
     failures = list(failed)
-    rendered: dict[OutputFormat, str | bytes] = {}  # file outputs of one format are rendered once
+    by_format: dict[OutputFormat, list[str]] = {}  # the files of each format, rendered once, in order
     for out in outputs:
-        to_stdout = out.path == "-"
-        if to_stdout or out.format not in rendered:
-            options = RenderOptions(
-                verbose=args.verbose,
-                quiet=args.quiet and to_stdout,
-                color=to_stdout and out.format is OutputFormat.TERMINAL and _color(args, tty),
-                width=shutil.get_terminal_size((80, 24)).columns if to_stdout else 100,
-                changes=changes,
-                worst=args.worst,
-            )
-            made = renderer(out.format)
-            streamed = getattr(made, "chunks", None)
-            if streamed is not None and not to_stdout:  # written to the file as it is made (a fleet's JSON)
-                try:
-                    write_atomic(out.path, streamed(report, options), REPORT_MODE)
-                except OutputError as exc:
-                    failures.append(exc)
-                continue
-            text = made.render(report, options)
-            if not to_stdout:
-                rendered[out.format] = text
-        else:
-            text = rendered[out.format]
-        try:
-            _write(text, out.path, REPORT_MODE)
-        except BrokenPipeError:  # the reader of stdout went away (`| head`): not an error
-            continue
-        except OutputError as exc:
-            failures.append(exc)
+        if out.path != "-":
+            by_format.setdefault(out.format, []).append(out.path)
+    # Rendering is CPU-bound: with two or more formats to write on a large report, a forked child writes some
+    # (runbench.split: it reports what it could not write; what it did not do is done here).
+    formats = list(by_format)
+    on_stdout = [] if args.quiet else [o.format for o in outputs if o.path == "-"]  # quiet: next to nothing
+    theirs = _child_formats(report, by_format, on_stdout) if len(formats) > 1 else []
+    forked = None
+    if theirs:
+        forked = Forked.start(
+            theirs, lambda: lambda f: _failed(_emit_format(report, args, changes, tty, f, by_format[f])), 1, None
+        )
+    for out in outputs:
+        if out.path == "-":
+            failures += _emit_format(report, args, changes, tty, out.format, ["-"])
+    for fmt in formats:
+        if forked is None or fmt not in theirs:
+            failures += _emit_format(report, args, changes, tty, fmt, by_format[fmt])
+    if forked is not None:
+        done, undone = forked.finish()
+        failures += [OutputError(path, reason) for problems in done for path, reason in problems]
+        for fmt in undone:
+            failures += _emit_format(report, args, changes, tty, fmt, by_format[fmt])
     if plan is not None and not failures:
         for problem in prune(args.out_dir, plan.remove):
             _say(f"warning: could not remove an old run: {problem}")
     if failures:
         raise WriteFailures(tuple(failures), _outcome(report))
+
+
+def _emit_format(
+    report: Report, args: argparse.Namespace, changes: Any, tty: bool, fmt: OutputFormat, paths: Sequence[str]
+) -> list[OutputError]:
+    """Render `report` in `fmt` once and write it to each of `paths` ("-": stdout); what could not be written."""
+    to_stdout = paths == ["-"]
+    options = RenderOptions(
+        verbose=args.verbose,
+        quiet=args.quiet and to_stdout,
+        color=to_stdout and fmt is OutputFormat.TERMINAL and _color(args, tty),
+        width=shutil.get_terminal_size((80, 24)).columns if to_stdout else 100,
+        changes=changes,
+        worst=args.worst,
+    )
+    made = renderer(fmt)
+    streamed = getattr(made, "chunks", None)
+    failures: list[OutputError] = []
+    text: str | bytes | None = None
+    for path in paths:
+        try:
+            if streamed is not None and path != "-":  # written to the file as it is made (a fleet's JSON)
+                write_atomic(path, streamed(report, options), REPORT_MODE)
+                continue
+            if text is None:
+                text = made.render(report, options)
+            _write(text, path, REPORT_MODE)
+        except BrokenPipeError:  # the reader of stdout went away (`| head`): not an error
+            continue
+        except OutputError as exc:
+            failures.append(exc)
+    return failures
+
+
+def _failed(failures: list[OutputError]) -> list[tuple[str, str]]:
+    """Write failures as plain data, for the forked child to send back."""
+    return [(f.path, f.reason) for f in failures]
+
+
+# The relative cost of rendering each format (measured on a 1,000-container report): the forked child takes
+# the formats that balance the work, the parent keeps stdout.
+_RENDER_COST = {
+    OutputFormat.HTML: 2.7,
+    OutputFormat.SARIF: 2.6,
+    OutputFormat.JUNIT: 2.5,
+    OutputFormat.TERMINAL: 1.7,
+    OutputFormat.JSON: 1.0,
+    OutputFormat.TEXT: 0.35,
+    OutputFormat.PROMETHEUS: 0.15,
+    OutputFormat.MARKDOWN: 0.05,
+}
+SPLIT_FINDINGS = 4000  # a smaller report renders in less time than a fork costs
+
+
+def _child_formats(
+    report: Report, by_format: Mapping[OutputFormat, Sequence[str]], on_stdout: Sequence[OutputFormat]
+) -> list[OutputFormat]:
+    """The formats a forked child should render and write, or none when a fork does not pay."""
+    if not split.worth_splitting(len(report.findings), None, minimum=SPLIT_FINDINGS):
+        return []
+    mine = sum(_RENDER_COST.get(f, 1.0) for f in on_stdout)  # the parent keeps stdout
+    theirs = 0.0
+    child: list[OutputFormat] = []
+    for fmt in sorted(by_format, key=lambda f: -_RENDER_COST.get(f, 1.0) * len(by_format[f])):
+        cost = _RENDER_COST.get(fmt, 1.0) * len(by_format[fmt])
+        if theirs <= mine:
+            theirs += cost
+            child.append(fmt)
+        else:
+            mine += cost
+    return child
 
 
 @dataclass(frozen=True, slots=True)

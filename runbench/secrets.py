@@ -289,6 +289,7 @@ class SecretScanner:
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._vars: dict[tuple[str, str], EnvVar] = {}  # a variable repeated across containers is judged once
         self._texts: dict[tuple[str, frozenset[str]], str] = {}
         self._tokens: dict[str, tuple[tuple[str, str], ...]] = {}
         self._settings: AbstractContextManager[Any] | None = None
@@ -401,14 +402,19 @@ class SecretScanner:
         return tuple(out)
 
     def var(self, name: str, value: str) -> EnvVar:
-        """A key and its value as the snapshot keeps them: name, length, stub, plugins, what the value looks like."""
-        return EnvVar(
-            name=name,
-            length=len(value),
-            stub=stub(value),
-            detectors=self.detectors(name, value),
-            kind=value_kind(value),
-        )
+        """A key and its value as the snapshot keeps them: name, length, stub, plugins, what the value looks like.
+        Immutable, so one instance serves every container that sets the same variable to the same value."""
+        key = (name, value)
+        found = self._vars.get(key)
+        if found is None:
+            found = self._vars[key] = EnvVar(
+                name=name,
+                length=len(value),
+                stub=stub(value),
+                detectors=self.detectors(name, value),
+                kind=value_kind(value),
+            )
+        return found
 
     def labels(self, labels: Mapping[str, str]) -> list[tuple[str, EnvVar, str]]:
         """The labels that hold a secret: (key, the label as a variable, why)."""

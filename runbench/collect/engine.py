@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from runbench import __version__, daemonconfig
+from runbench import __version__, daemonconfig, split
 from runbench.collect import parse, resolve
 from runbench.collect import probe as tcp_probe
 from runbench.collect import shape as shape_of
@@ -49,6 +49,7 @@ from runbench.snapshot import (
     NetworkFacts,
     Snapshot,
 )
+from runbench.split import Forked
 
 Progress = Callable[[str, int, int], None]
 FilePaths = Callable[[Snapshot], Iterable[str]]  # the host paths the selected file checks declare
@@ -85,6 +86,7 @@ class CollectRequest:
     deep: bool = False  # --deep: read each image's files (GET /images/{id}/get, streamed)
     deep_timeout: float = 600.0  # wall-clock limit of one image export (the collection deadline holds too)
     host_root: str | None = None  # --host-root: the engine host's / is mounted here; its files are read below it
+    split: bool | None = None  # fork a second collector for a share of the containers; None: when it pays
 
 
 def _effective_host(req: CollectRequest) -> str:
@@ -236,10 +238,14 @@ def collect(
     where = client.api.endpoint.display if isinstance(client, EngineClient) else (docker_host or "the engine")
     errors: list[CollectionError] = []
     scanner = SecretScanner()
-    scanner.preload()  # detect-secrets is imported while the engine answers the first calls
+    children: list[Forked[ContainerSummary, Inspected]] = []
     try:
-        return _collect(req, client, where, docker_host, report, errors, file_paths, started, collected_at, scanner)
+        return _collect(
+            req, client, where, docker_host, report, errors, file_paths, started, collected_at, scanner, children
+        )
     finally:
+        for child in children:
+            child.close()
         scanner.close()
         if api is None:
             client.close()
@@ -263,6 +269,7 @@ def _collect(
     started: float,
     collected_at: str,
     scanner: SecretScanner,
+    children: list[Forked[ContainerSummary, Inspected]],
 ) -> Snapshot:
     report("engine", 0, 1)
     version = _essential(api.version, where)
@@ -281,6 +288,19 @@ def _collect(
         if isinstance(r, dict)
     )
     in_scope = [s for s in inventory if _matches(s, req) and (req.all_containers or s.state in RUNNING_STATES)]
+    # On a host with many containers and a second CPU, a forked copy of the collector inspects a share of them
+    # (runbench.split): before any thread of ours starts, which a fork would not copy.
+    mine: list[ContainerSummary] = in_scope
+    forked: Forked[ContainerSummary, Inspected] | None = None
+    if split.worth_splitting(len(in_scope), req.split):
+        share = in_scope[: len(in_scope) // 2]
+        forked = Forked.start(
+            share, lambda: _child_inspect(req, api, started + req.deadline), req.workers, started + req.deadline
+        )
+        if forked is not None:
+            children.append(forked)
+            mine = in_scope[len(share) :]
+    scanner.preload()  # detect-secrets is imported while the engine answers the next calls
     image_tags: dict[str, str] = {}
     local_images: list[str] = []
     try:
@@ -294,7 +314,8 @@ def _collect(
         errors.append(CollectionError(Fact.IMAGES, "", exc.reason))
     networks: tuple[NetworkFacts, ...] = ()
     try:
-        networks = tuple(parse.network_facts(n) for n in api.networks() if isinstance(n, dict))
+        found = (parse.network_facts(n) for n in api.networks() if isinstance(n, dict))
+        networks = tuple(sorted(found, key=lambda n: (n.name, n.id)))  # the engine answers in no fixed order
     except EngineError as exc:
         errors.append(CollectionError(Fact.NETWORKS, "", exc.reason))
 
@@ -309,42 +330,30 @@ def _collect(
     total = len(in_scope)
     report("containers", 0, total)
 
-    def inspect(summary: ContainerSummary) -> tuple[ContainerFacts | None, list[CollectionError]]:
-        try:
-            data = api.inspect_container(summary.id)
-        except EngineNotFound:
-            gone = f"{summary.name} was removed between listing and inspection"
-            return None, [CollectionError(Fact.CONTAINER_GONE, summary.id, gone)]
-        except EngineError as exc:
-            return None, [CollectionError(Fact.CONTAINER, summary.id, f"{summary.name}: {exc.reason}")]
-        problems: list[CollectionError] = []
-        execs: list[ExecFacts] = []
-        try:
-            probe = parse.probe_of(data)
-            for exec_id in _list(data.get("ExecIDs")):
-                try:
-                    execs.append(parse.exec_facts(api.exec_inspect(_str(exec_id)), probe))
-                except EngineNotFound:
-                    continue  # the exec ended and was cleaned up meanwhile
-                except EngineError as exc:
-                    why = f"exec {_str(exec_id)[:12]}: {exc.reason}"
-                    problems.append(CollectionError(Fact.EXEC, summary.id, why))
-                    break
-            facts = parse.container_facts(data, tuple(execs), scanner)
-        except (TypeError, ValueError, AttributeError, KeyError) as exc:
-            why = f"{summary.name}: GET /containers/{summary.id[:12]}/json: unexpected answer ({exc})"
-            return None, [CollectionError(Fact.CONTAINER, summary.id, why[:400])]
-        if problems:  # the exec sessions are unknown, not "none"
-            facts = replace(facts, execs=None)
-        return facts, problems
-
     containers: list[ContainerFacts] = []
-    with ThreadPoolExecutor(max_workers=max(1, req.workers)) as pool:
-        for done, (facts, problems) in enumerate(pool.map(inspect, in_scope), 1):
-            report("containers", done, total)
+
+    def take(results: Iterable[tuple[ContainerFacts | None, list[CollectionError]]]) -> None:
+        for facts, problems in results:
             errors.extend(problems)
             if facts is not None:
                 containers.append(facts)
+
+    done = 0
+    with ThreadPoolExecutor(max_workers=max(1, req.workers)) as pool:
+        for result in pool.map(lambda s: _inspect(api, scanner, s), mine):
+            take([result])
+            if forked is not None:
+                take(arrived := forked.poll())
+                done += len(arrived)
+            done += 1
+            report("containers", done, total)
+    if forked is not None:  # the child's share: what it delivered, and what it did not, done here
+        arrived, undone = forked.finish()
+        take(arrived)
+        report("containers", done + len(arrived), total)
+        with ThreadPoolExecutor(max_workers=max(1, req.workers)) as pool:
+            take(pool.map(lambda s: _inspect(api, scanner, s), undone))
+        report("containers", total, total)
     volumes = _inspect_volumes(api, resolve.volumes_in_use(containers), req.workers)
 
     references: dict[str, list[str]] = dict(named)
@@ -453,6 +462,48 @@ def _collect(
         duration_s=round(time.monotonic() - started, 3),
         errors=tuple(sorted(errors, key=lambda e: e.sort_key)),
     )
+
+
+Inspected = tuple[ContainerFacts | None, list[CollectionError]]
+
+
+def _child_inspect(req: CollectRequest, api: Any, deadline: float) -> Callable[[ContainerSummary], Inspected]:
+    """The forked collector's work: `_inspect` over a connection of its own (never the parent's: a TLS
+    session cannot be shared) and a secret scanner of its own."""
+    own = connect(req, deadline=deadline) if isinstance(api, EngineClient) else api
+    scanner = SecretScanner()
+    return lambda summary: _inspect(own, scanner, summary)
+
+
+def _inspect(api: Any, scanner: SecretScanner, summary: ContainerSummary) -> Inspected:
+    """One container's facts (its inspect and exec sessions, parsed), or None; and what could not be read."""
+    try:
+        data = api.inspect_container(summary.id)
+    except EngineNotFound:
+        gone = f"{summary.name} was removed between listing and inspection"
+        return None, [CollectionError(Fact.CONTAINER_GONE, summary.id, gone)]
+    except EngineError as exc:
+        return None, [CollectionError(Fact.CONTAINER, summary.id, f"{summary.name}: {exc.reason}")]
+    problems: list[CollectionError] = []
+    execs: list[ExecFacts] = []
+    try:
+        probe = parse.probe_of(data)
+        for exec_id in _list(data.get("ExecIDs")):
+            try:
+                execs.append(parse.exec_facts(api.exec_inspect(_str(exec_id)), probe))
+            except EngineNotFound:
+                continue  # the exec ended and was cleaned up meanwhile
+            except EngineError as exc:
+                why = f"exec {_str(exec_id)[:12]}: {exc.reason}"
+                problems.append(CollectionError(Fact.EXEC, summary.id, why))
+                break
+        facts = parse.container_facts(data, tuple(execs), scanner)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        why = f"{summary.name}: GET /containers/{summary.id[:12]}/json: unexpected answer ({exc})"
+        return None, [CollectionError(Fact.CONTAINER, summary.id, why[:400])]
+    if problems:  # the exec sessions are unknown, not "none"
+        facts = replace(facts, execs=None)
+    return facts, problems
 
 
 def _inspect_volumes(api: Any, names: list[str], workers: int) -> dict[str, resolve.VolumeAnswer]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from runbench.textsafe import inert
+
+REFRESH_S = 0.1  # at most ten redraws a second
 
 
 @contextmanager
@@ -25,13 +28,20 @@ def progress(enabled: bool, no_color: bool = False) -> Iterator[Callable[[str, i
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        auto_refresh=False,  # no refresh thread: the collector may fork (runbench.split)
     )
     tasks: dict[str, TaskID] = {}
+    shown = [0.0]
 
     def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
+        new = stage not in tasks
+        if new:
             tasks[stage] = bar.add_task(f"collecting {inert(stage, 60)}", total=max(total, 1))
         bar.update(tasks[stage], completed=done, total=max(total, 1))
+        now = time.monotonic()
+        if new or done >= total or now - shown[0] >= REFRESH_S:
+            shown[0] = now
+            bar.refresh()
 
     with bar:
         yield update
