@@ -50,6 +50,9 @@ _QUALIFIER_SUFFIX = re.compile(
 _BENIGN_NAME = re.compile(r"(^|_)(GPG_KEYS?|SHA\d*|SHA256|SHA512|MD5|CHECKSUM|HASH|FINGERPRINT|VERSION|KEYID)(_|$)")
 # Plugin names whose match alone is weak evidence (entropy or keyword heuristics).
 WEAK_DETECTORS = frozenset({"Base64 High Entropy String", "Hex High Entropy String", "Secret Keyword"})
+# The entropy heuristics flag digests, ids and checksums as readily as secrets: no verdict rests on them, so
+# they are not run (a snapshot of an older runbench may still list them among a variable's detectors).
+ENTROPY_DETECTORS = frozenset({"Base64 High Entropy String", "Hex High Entropy String"})
 # Plugins that find no secret (an IP address) or only weak evidence: never used to redact free text.
 _NOT_REDACTING = WEAK_DETECTORS | {"Public IP (ipv4)"}
 
@@ -295,6 +298,7 @@ class SecretScanner:
         self._settings: AbstractContextManager[Any] | None = None
         self._plugins: list[Any] | None = None
         self._strong: list[Any] = []
+        self._deciding: list[Any] = []
         self._screens: dict[int, tuple[Any, ...] | None] = {}
         self._analyze: dict[int, frozenset[str]] = {}
         self._filters: dict[str, tuple[tuple[Any, frozenset[str]], ...]] = {}
@@ -331,6 +335,7 @@ class SecretScanner:
                     for stage in ("secret", "context")
                 }
                 self._strong = [p for p in plugins if str(p.secret_type) not in _NOT_REDACTING]
+                self._deciding = [p for p in plugins if str(p.secret_type) not in ENTROPY_DETECTORS]
                 self._plugins = plugins
             return self._plugins
 
@@ -349,7 +354,8 @@ class SecretScanner:
 
     def _scan(self, name: str, value: str) -> tuple[str, ...]:
         line = f"{name}={json.dumps(value)}"
-        return tuple(sorted({kind for _, kind in self._run(self._load(), "environment", line)}))
+        self._load()
+        return tuple(sorted({kind for _, kind in self._run(self._deciding, "environment", line)}))
 
     def _run(self, plugins: list[Any], filename: str, line: str) -> list[tuple[str, str]]:
         """(value, plugin name) of every plugin's hit in `line` that detect-secrets' filters keep.

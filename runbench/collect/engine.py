@@ -54,6 +54,8 @@ from runbench.split import Forked
 Progress = Callable[[str, int, int], None]
 FilePaths = Callable[[Snapshot], Iterable[str]]  # the host paths the selected file checks declare
 RUNNING_STATES = frozenset({"running", "paused", "restarting"})
+# The forked collector's share of the containers: this process reads the host meanwhile (runbench.split).
+CHILD_SHARE = 0.5
 
 
 class CollectFailure(Exception):
@@ -293,7 +295,7 @@ def _collect(
     mine: list[ContainerSummary] = in_scope
     forked: Forked[ContainerSummary, Inspected] | None = None
     if split.worth_splitting(len(in_scope), req.split):
-        share = in_scope[: len(in_scope) // 2]
+        share = in_scope[: round(len(in_scope) * CHILD_SHARE)]
         forked = Forked.start(
             share, lambda: _child_inspect(req, api, started + req.deadline), req.workers, started + req.deadline
         )
@@ -347,6 +349,8 @@ def _collect(
                 done += len(arrived)
             done += 1
             report("containers", done, total)
+    # The host is read while the forked child still inspects its share: its /proc, the daemon, its files.
+    host, daemon, daemon_why, daemon_json, table = _read_host(req, engine, docker_host, errors, report)
     if forked is not None:  # the child's share: what it delivered, and what it did not, done here
         arrived, undone = forked.finish()
         take(arrived)
@@ -365,27 +369,10 @@ def _collect(
     if req.deep:
         images = deep_scan(api, images, req.deep_timeout, report)
 
-    host: HostFacts | None = None
-    daemon: DaemonFacts | None = None
-    daemon_why = "host facts not read (--no-host)"
-    daemon_json = DaemonJson()
-    table: ProcessTable | None = None
-    if req.read_host:
-        report("host", 0, 1)
-        table = ProcessTable.read(cmdline_of=frozenset({"dockerd", "containerd"}))
-        daemon, daemon_why, daemon_json = daemon_facts(table, docker_host, host_root=req.host_root)
-        host = host_facts(engine.hostname, docker_host, daemon is not None and daemon.verified is True, req.host_root)
-        if not host.local:
-            daemon, daemon_why, daemon_json = None, host.local_reason, DaemonJson()
-            errors.append(CollectionError(Fact.HOST, "", host.local_reason))
-        else:  # audit rules, systemd units, mounts, groups, LSMs, certs.d (runbench.collect.hostinfo)
-            host = host_details(host, engine, daemon, daemon_json, table)
+    if host is not None and table is not None:
         attached = [attach_processes(c, table, host, daemon) for c in containers]
         containers = [c for c, _ in attached]
         errors.extend(e for _, e in attached if e is not None)
-        report("host", 1, 1)
-    else:
-        errors.append(CollectionError(Fact.HOST, "", daemon_why))
     # What each container really gets: namespace joins, real mount sources, the engine sockets that exist.
     local = host is not None and host.local
     root = HostRoot(host.host_root or req.host_root or "/") if host is not None and local else None
@@ -462,6 +449,28 @@ def _collect(
         duration_s=round(time.monotonic() - started, 3),
         errors=tuple(sorted(errors, key=lambda e: e.sort_key)),
     )
+
+
+def _read_host(
+    req: CollectRequest, engine: EngineFacts, docker_host: str, errors: list[CollectionError], report: Progress
+) -> tuple[HostFacts | None, DaemonFacts | None, str, DaemonJson, ProcessTable | None]:
+    """The host's facts (None with --no-host, or its reason recorded), the dockerd serving the engine (or None
+    and why), its daemon.json and the process table: what can be read of the engine's host from here."""
+    if not req.read_host:
+        why = "host facts not read (--no-host)"
+        errors.append(CollectionError(Fact.HOST, "", why))
+        return None, None, why, DaemonJson(), None
+    report("host", 0, 1)
+    table = ProcessTable.read(cmdline_of=frozenset({"dockerd", "containerd"}))
+    daemon, daemon_why, daemon_json = daemon_facts(table, docker_host, host_root=req.host_root)
+    host = host_facts(engine.hostname, docker_host, daemon is not None and daemon.verified is True, req.host_root)
+    if not host.local:
+        daemon, daemon_why, daemon_json = None, host.local_reason, DaemonJson()
+        errors.append(CollectionError(Fact.HOST, "", host.local_reason))
+    else:  # audit rules, systemd units, mounts, groups, LSMs, certs.d (runbench.collect.hostinfo)
+        host = host_details(host, engine, daemon, daemon_json, table)
+    report("host", 1, 1)
+    return host, daemon, daemon_why, daemon_json, table
 
 
 Inspected = tuple[ContainerFacts | None, list[CollectionError]]

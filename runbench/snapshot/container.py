@@ -34,7 +34,7 @@ class EnvVar:
     name: str
     length: int
     stub: str  # redacted preview, never the value: "hu…(14 chars)"
-    detectors: tuple[str, ...] = ()  # detect-secrets plugin names that matched the value
+    detectors: tuple[str, ...] = ()  # detect-secrets plugins that matched the value (not the entropy heuristics)
     kind: ValueKind | None = None  # what the value looks like (None: a snapshot older than the classification)
 
 

@@ -9,7 +9,15 @@ import sys
 import pytest
 from builders import SCANNER, env
 
-from runbench.secrets import SecretScanner, _is_address, benign_name, is_secret, looks_secret_name, stub
+from runbench.secrets import (
+    ENTROPY_DETECTORS,
+    SecretScanner,
+    _is_address,
+    benign_name,
+    is_secret,
+    looks_secret_name,
+    stub,
+)
 from runbench.snapshot import EnvVar
 
 # --- stub -----------------------------------------------------------------------------------------
@@ -359,3 +367,13 @@ def test_detect_secrets_is_loaded_without_network_access() -> None:
     done = subprocess.run([sys.executable, "-c", OFFLINE_PROBE], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "offline"
+
+
+def test_the_entropy_heuristics_are_not_run_on_variables() -> None:
+    """They flag digests as readily as secrets and no verdict rests on them (is_secret ignores them)."""
+    digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    with SecretScanner() as scanner:
+        found = scanner.detectors("APP_SECRET", digest) + scanner.detectors("B64", "c2VjcmV0IHN0dWZmIGluIGJhc2U2NA==")
+        assert not set(found) & ENTROPY_DETECTORS
+        assert "Secret Keyword" in scanner.detectors("APP_SECRET", digest)  # the keyword heuristic still runs
+        assert scanner.var("APP_SECRET", digest) is scanner.var("APP_SECRET", digest)  # judged once per value
