@@ -372,7 +372,7 @@ def family(
 
 def _evidence(evidence: Mapping[str, object]) -> Evidence:
     # keyword arguments have str keys; most values are str already (this runs for every finding)
-    return tuple((k, v if type(v) is str else _fmt(v)) for k, v in evidence.items())
+    return tuple([(k, v if type(v) is str else _fmt(v)) for k, v in evidence.items()])
 
 
 def _fmt(value: object) -> str:

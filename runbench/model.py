@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from runbench.frozen import fast_init
+
 
 class Status(StrEnum):
     PASS = "pass"
@@ -87,6 +89,7 @@ class CheckMeta:
     references: tuple[str, ...] = ()
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """What a check decided about one subject. Built only through the authoring helpers."""
@@ -111,6 +114,7 @@ class Benchmark:
 BENCHMARK = Benchmark(name="CIS Docker Benchmark", version="1.8.0", also=("1.6.0",))
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Subject:
     """What a finding is about. `key` is stable across runs (container name, image repository:tag or id,
@@ -126,6 +130,7 @@ class Subject:
         return next((v for k, v in self.attrs if k == name), "")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     check: CheckMeta

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import select
 import signal
 import struct
@@ -154,7 +153,7 @@ class Forked(Generic[T, R]):
             payload = bytes(buf[_HEAD.size : _HEAD.size + size])
             del buf[: _HEAD.size + size]
             try:
-                batch = pickle.loads(payload)  # noqa: S301 - our own forked child, over our own pipe
+                batch = _pickle().loads(payload)  # noqa: S301 - our own forked child, over our own pipe
                 for index, result in batch:
                     if isinstance(index, int) and 0 <= index < len(self.items) and index not in self._got:
                         self._got[index] = result
@@ -198,12 +197,18 @@ def _child(items: Sequence[T], make_work: Callable[[], Callable[[T], R]], worker
         work = make_work()
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             for batch in _batches(enumerate(pool.map(work, items)), BATCH):
-                _write_all(fd, pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+                _write_all(fd, _pickle().dumps(batch, protocol=-1))
         code = 0
     except BaseException:  # noqa: BLE001, S110 - the parent does whatever was not delivered
         pass
     finally:
         os._exit(code)
+
+
+def _pickle() -> Any:
+    import pickle  # loaded only by a run that forks
+
+    return pickle
 
 
 def _batches(results: Iterator[tuple[int, Any]], size: int) -> Iterator[list[tuple[int, Any]]]:

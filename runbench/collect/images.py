@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from runbench.collect.api import EngineError, EngineNotFound
-from runbench.collect.layers import scan_export
 from runbench.collect.parse import healthcheck
 from runbench.collect.values import items as _l
 from runbench.collect.values import number as _i
@@ -374,6 +373,8 @@ def export_contents(api: Any, image_id: str, timeout: float | None = None) -> Im
     short = image_id.removeprefix("sha256:")[:12]
     if not hasattr(api, "export_image"):
         return ImageContents(complete=False, why="the engine client cannot stream an image export")
+    from runbench.collect.layers import scan_export  # --deep only: not loaded by a plain scan
+
     chunks = api.export_image(image_id, timeout)
     try:
         return scan_export(chunks, image_id)

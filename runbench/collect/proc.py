@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
+from runbench.collect.values import evolve
 from runbench.hostfs import read_host_file
 from runbench.semantics import RUNTIME_SUPERVISORS, capability_names
 from runbench.snapshot import (
@@ -303,7 +304,7 @@ def read_status(pid: int, proc: str = PROC, text: str | None = None) -> tuple[Pr
 
 def with_status(p: ProcessFacts, proc: str = PROC, text: str | None = None) -> ProcessFacts:
     status, why = read_status(p.pid, proc, text)
-    return replace(p, status=status, status_why=why or None)
+    return evolve(p, status=status, status_why=why or None)
 
 
 def attach_processes(
@@ -317,17 +318,17 @@ def attach_processes(
     process checks skip as for any stopped container) with a Fact.CONTAINER_EXITED record, not an error.
     Without that proof the pid may simply live in a /proc this host cannot see, and that is an error."""
     if not c.running:
-        return replace(c, processes=()), None
+        return evolve(c, processes=()), None
     if not host.local:
         return c, CollectionError(Fact.PROCESSES, c.id, host.local_reason)
     exec_pids = [e.pid for e in c.execs or () if e.running and e.pid]
     procs, why = container_processes(table, c.pid, c.id, exec_pids, proc)
     if procs is not None:
-        return replace(c, processes=tuple(with_status(p, proc, table.status.get(p.pid)) for p in procs)), None
+        return evolve(c, processes=tuple(with_status(p, proc, table.status.get(p.pid)) for p in procs)), None
     if c.pid > 0 and c.pid not in table.procs and daemon is not None and daemon.pid in table.procs:
         if _engine_visible(table, daemon):
             gone = f"{c.name} exited during the scan (State.Pid {c.pid} is no longer in /proc)"
-            return replace(c, state="exited", processes=()), CollectionError(Fact.CONTAINER_EXITED, c.id, gone)
+            return evolve(c, state="exited", processes=()), CollectionError(Fact.CONTAINER_EXITED, c.id, gone)
         maybe = f"State.Pid {c.pid} is not in /proc: the container may have exited during the scan, but"
         if daemon.verified is not True:
             why = f"{maybe} the dockerd visible here is not proven to be the engine's ({daemon.verified_by or '?'})"

@@ -18,6 +18,7 @@ from typing import Any
 
 from runbench.collect.host import NET_UNIX_CAP, HostRoot, file_type_of, held_sockets
 from runbench.collect.proc import PROC, ProcessTable
+from runbench.collect.values import evolve
 from runbench.hostfs import read_host_file
 from runbench.semantics import (
     DOCKERD_MANAGED_CONTAINERD_SOCKET,
@@ -180,7 +181,7 @@ def resolve_namespaces(
     for kind, _ in NAMESPACE_FIELDS:
         ns = follow(kind, start, directory)
         if mine is not None and host_inodes is not None:
-            ns = replace(ns, inode=mine[kind], host_inode=host_inodes[kind])
+            ns = evolve(ns, inode=mine[kind], host_inode=host_inodes[kind])
         out.append(ns)
     return tuple(out)
 
@@ -401,7 +402,7 @@ def resolve_container(
     proc: str = PROC,
 ) -> ContainerFacts:
     """`c` with its namespaces and mount sources resolved."""
-    return replace(
+    return evolve(
         c,
         namespaces=resolve_namespaces(c, directory, host_inodes, proc),
         mounts=tuple(resolve_mount(m, root, volumes, remote_why) for m in c.mounts),

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from runbench.frozen import fast_init
 from runbench.snapshot.host import FileType
 
 
@@ -29,6 +30,7 @@ class ValueKind(StrEnum):
     TEXT = "text"  # anything else
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class EnvVar:
     name: str
@@ -38,6 +40,7 @@ class EnvVar:
     kind: ValueKind | None = None  # what the value looks like (None: a snapshot older than the classification)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class MountFacts:
     type: str  # bind | volume | tmpfs | npipe
@@ -68,6 +71,7 @@ class MountFacts:
         return self.host_path if self.host_path is not None else self.source
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PortBinding:
     container_port: str  # "80/tcp"
@@ -101,6 +105,7 @@ class Healthcheck:
         return not self.test or self.test[0] == "NONE"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ProcessStatus:
     """What the kernel says of one process: /proc/<pid>/status read from the host, so uids are host uids (a
@@ -120,6 +125,7 @@ class ProcessStatus:
         return 0 in self.uid[:2]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ProcessFacts:
     pid: int
@@ -152,6 +158,7 @@ class ContainerSummary:
     image_id: str | None = None  # the list row's ImageID (None in older snapshots)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ContainerFacts:
     id: str
@@ -217,6 +224,7 @@ class ContainerFacts:
         return self.id[:12]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class NamespaceFacts:
     """One namespace of a container: how it is configured, where a `container:<X>` chain leads, and what the
