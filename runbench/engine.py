@@ -213,7 +213,7 @@ def _fork_share(
     whole = len(subjects)
     if not split.worth_splitting(whole * len(group), None, minimum=SPLIT_FINDINGS):
         return whole, None
-    cut = whole // 2
+    cut = whole - round(whole * float(__import__("os").environ.get("RB_ESHARE", "0.5")))
     forked = Forked.start(list(range(cut, whole)), lambda: lambda i: (i, _compact(group, subjects[i], ctx)), 1, None)
     return (cut, forked) if forked is not None else (whole, None)
 

@@ -201,8 +201,8 @@ def exe_path(pid: int, proc: str = PROC) -> str:
 
 def cgroup_mentions(pid: int, container_id: str, proc: str = PROC) -> bool | None:
     """Whether /proc/<pid>/cgroup names the container (True/False), None when unreadable."""
-    found = read_host_file(f"{proc}/{pid}/cgroup", max_bytes=CGROUP_CAP, errors="replace")
-    return None if found.text is None else container_id in found.text
+    data = read_proc_file(f"{proc}/{pid}/cgroup", CGROUP_CAP)  # the kernel's own file: one bounded read
+    return None if data is None else os.fsencode(container_id) in data
 
 
 def _supervisor(p: ProcessFacts | None) -> bool:

@@ -110,10 +110,13 @@ def short(ref: str) -> str:
     return ref
 
 
-def follow(kind: str, start: Joinable, directory: Directory) -> NamespaceFacts:
+def follow(
+    kind: str, start: Joinable, directory: Directory, inode: int | None = None, host_inode: int | None = None
+) -> NamespaceFacts:
     """Namespace `kind` of `start`: its configured mode and where `container:<X>` joins lead. Docker's rule
     (moby daemon/oci_linux.go WithNamespaces): a container joined to X's namespace is in whatever namespace X
-    is in, so X's own mode decides, and X's join in turn; a net join also takes X's networks."""
+    is in, so X's own mode decides, and X's join in turn; a net join also takes X's networks. `inode` and
+    `host_inode`: the kernel's namespace of the container's process and the host's, when read."""
     configured = start.modes.get(kind, "")
     mode, last = configured, start
     via: list[str] = []
@@ -121,14 +124,17 @@ def follow(kind: str, start: Joinable, directory: Directory) -> NamespaceFacts:
     while (ref := joined_container(mode)) is not None:
         target, why = directory.find(ref)
         if target is None:
-            return NamespaceFacts(kind, configured, "", tuple(via), why=why or f"container {short(ref)} not found")
+            why = why or f"container {short(ref)} not found"
+            return NamespaceFacts(kind, configured, "", tuple(via), why=why, inode=inode, host_inode=host_inode)
         if target.id in seen or len(via) >= MAX_CHAIN:
             loop = " -> ".join([start.name, *via, target.name])
-            return NamespaceFacts(kind, configured, "", tuple(via), why=f"the joins make a loop ({loop})")
+            why = f"the joins make a loop ({loop})"
+            return NamespaceFacts(kind, configured, "", tuple(via), why=why, inode=inode, host_inode=host_inode)
         via.append(target.name)
         seen.add(target.id)
         mode, last = target.modes.get(kind, ""), target
-    return NamespaceFacts(kind, configured, mode, tuple(via), networks=last.networks if kind == "net" else None)
+    networks = last.networks if kind == "net" else None
+    return NamespaceFacts(kind, configured, mode, tuple(via), networks=networks, inode=inode, host_inode=host_inode)
 
 
 def ns_inode(pid: int, kind: str, proc: str = PROC) -> int | None:
@@ -177,13 +183,9 @@ def resolve_namespaces(
     mine = None
     if host_inodes is not None and c.running and c.processes and c.pid > 0:
         mine = ns_inodes(c.pid, proc)
-    out = []
-    for kind, _ in NAMESPACE_FIELDS:
-        ns = follow(kind, start, directory)
-        if mine is not None and host_inodes is not None:
-            ns = evolve(ns, inode=mine[kind], host_inode=host_inodes[kind])
-        out.append(ns)
-    return tuple(out)
+    if mine is None or host_inodes is None:
+        return tuple(follow(kind, start, directory) for kind, _ in NAMESPACE_FIELDS)
+    return tuple(follow(kind, start, directory, mine[kind], host_inodes[kind]) for kind, _ in NAMESPACE_FIELDS)
 
 
 # --- mount sources ------------------------------------------------------------------------------------
