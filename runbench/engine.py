@@ -196,6 +196,7 @@ Compact = tuple[int, str, str, tuple[tuple[str, str], ...], str]  # check index,
 _STATUS = {s.value: s for s in Status}
 _SEVERITY = {s.value: s for s in Severity}
 SPLIT_FINDINGS = 8000  # fewer findings in a scope than this: judged in this process (a fork costs ~20 ms)
+CHILD_SHARE = 0.45  # of the subjects: the child also packs its findings, this process unpacks them
 
 
 def _compact(group: Sequence[Check[Any]], t: Target, ctx: Context) -> list[Compact]:
@@ -213,7 +214,7 @@ def _fork_share(
     whole = len(subjects)
     if not split.worth_splitting(whole * len(group), None, minimum=SPLIT_FINDINGS):
         return whole, None
-    cut = whole - round(whole * float(__import__("os").environ.get("RB_ESHARE", "0.5")))
+    cut = whole - round(whole * CHILD_SHARE)
     forked = Forked.start(list(range(cut, whole)), lambda: lambda i: (i, _compact(group, subjects[i], ctx)), 1, None)
     return (cut, forked) if forked is not None else (whole, None)
 
