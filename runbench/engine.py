@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from runbench import __version__, split
+from runbench import __version__
 from runbench.authoring import Check, Context, DaemonView, Inventory, errored
 from runbench.catalog import Catalog
 from runbench.model import (
@@ -21,7 +21,6 @@ from runbench.model import (
     Report,
     ReportError,
     Scope,
-    Severity,
     Status,
     Subject,
     Verdict,
@@ -29,7 +28,6 @@ from runbench.model import (
 from runbench.policy import Policy
 from runbench.scoring import Tally
 from runbench.snapshot import ContainerFacts, ContainerSummary, Fact, ImageFacts, Snapshot
-from runbench.split import Forked
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,19 +162,8 @@ def findings_of(checks: Sequence[Check[Any]], ctx: Context) -> list[Finding]:
                 for t in targets(ctx, check):
                     add(_finding(check, t.subject, _verdict(check, t, ctx)))
             continue
-        subjects = list(targets(ctx, group[0]))
-        cut, forked = _fork_share(scope, subjects, group, ctx)
-        for t in subjects[:cut]:
+        for t in targets(ctx, group[0]):
             _judge(group, t, ctx, add)
-        if forked is not None:  # the rest of the subjects, judged by the forked child (or here, if it did not)
-            done, undone = forked.finish()
-            rows: dict[int, list[Any]] = dict(done)
-            for index in undone:
-                rows[index] = _compact(group, subjects[index], ctx)
-            for index in sorted(rows):
-                subject = subjects[index].subject
-                for n, status, detail, evidence, severity in rows[index]:
-                    add(Finding(group[n].meta, subject, _STATUS[status], detail, evidence, _SEVERITY[severity]))
     return findings
 
 
@@ -190,33 +177,6 @@ def _judge(group: Sequence[Check[Any]], t: Target, ctx: Context, add: Callable[[
         return
     for check in group:  # this loop runs checks × containers times: no per-finding wrapper
         add(_finding(check, subject, check.evaluate(facts, ctx)))
-
-
-Compact = tuple[int, str, str, tuple[tuple[str, str], ...], str]  # check index, status, detail, evidence, severity
-_STATUS = {s.value: s for s in Status}
-_SEVERITY = {s.value: s for s in Severity}
-SPLIT_FINDINGS = 8000  # fewer findings in a scope than this: judged in this process (a fork costs ~20 ms)
-CHILD_SHARE = 0.45  # of the subjects: the child also packs its findings, this process unpacks them
-
-
-def _compact(group: Sequence[Check[Any]], t: Target, ctx: Context) -> list[Compact]:
-    """The findings of `group` on one subject as plain data (what a forked child sends back)."""
-    out: list[Finding] = []
-    _judge(group, t, ctx, out.append)
-    return [(n, f.status.value, f.detail, f.evidence, f.severity.value) for n, f in enumerate(out)]
-
-
-def _fork_share(
-    scope: Scope, subjects: Sequence[Target], group: Sequence[Check[Any]], ctx: Context
-) -> tuple[int, Forked[int, tuple[int, list[Compact]]] | None]:
-    """Where this process stops judging the subjects of a large scope, and the forked child that judges the rest
-    meanwhile on another CPU (runbench.split); (len(subjects), None) when a fork does not pay."""
-    whole = len(subjects)
-    if not split.worth_splitting(whole * len(group), None, minimum=SPLIT_FINDINGS):
-        return whole, None
-    cut = whole - round(whole * CHILD_SHARE)
-    forked = Forked.start(list(range(cut, whole)), lambda: lambda i: (i, _compact(group, subjects[i], ctx)), 1, None)
-    return (cut, forked) if forked is not None else (whole, None)
 
 
 def _verdict(check: Check[Any], target: Target, ctx: Context) -> Verdict:

@@ -83,6 +83,7 @@ class Forked(Generic[T, R]):
             read_fd, write_fd = os.pipe()
         except OSError:
             return None
+        parent = os.getpid()
         try:
             pid = os.fork()
         except OSError:
@@ -91,6 +92,7 @@ class Forked(Generic[T, R]):
             return None
         if pid == 0:  # the child: never returns
             os.close(read_fd)
+            _die_with(parent)
             _child(items, make_work, workers, write_fd)
         os.close(write_fd)
         return cls(pid, read_fd, items, deadline)
@@ -186,6 +188,20 @@ class Forked(Generic[T, R]):
             if self._fd is not None:
                 self._stop()
             self._reap()
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this child when the parent dies (cron's `timeout`, kill -9), not only at its next
+    write to the closed pipe (Linux prctl PR_SET_PDEATHSIG; elsewhere the pipe alone ends it)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError, ImportError):
+        pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def _child(items: Sequence[T], make_work: Callable[[], Callable[[T], R]], workers: int, fd: int) -> None:

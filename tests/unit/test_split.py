@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import lzma
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -13,12 +15,9 @@ from typing import Any
 
 import pytest
 
-from runbench import engine, split
-from runbench.catalog import load_catalog
+from runbench import split
 from runbench.cli import main
 from runbench.collect.engine import CollectRequest, collect
-from runbench.engine import evaluate
-from runbench.policy import Policy
 from runbench.render import OutputFormat
 from runbench.snapshot import Fact, Snapshot
 from runbench.split import BATCH, Forked
@@ -124,7 +123,22 @@ def _comparable(snap: Any) -> Any:
     return dataclasses.replace(snap, collected_at="", duration_s=0.0)
 
 
-def test_a_split_collection_is_the_same_snapshot() -> None:
+@pytest.fixture
+def undone(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many items each forked child left undone (0: it delivered everything)."""
+    counts: list[int] = []
+    finish = Forked.finish
+
+    def spy(self: Forked[Any, Any]) -> Any:
+        done, left = finish(self)
+        counts.append(len(left))
+        return done, left
+
+    monkeypatch.setattr(Forked, "finish", spy)
+    return counts
+
+
+def test_a_split_collection_is_the_same_snapshot(undone: list[int]) -> None:
     ids = [f"{i:064x}" for i in range(1, 41)]
     api = FakeAPI([(cid, f"app-{i}", "running") for i, cid in enumerate(ids)])
     api.vanish.add(ids[3])  # the child's share
@@ -134,9 +148,10 @@ def test_a_split_collection_is_the_same_snapshot() -> None:
     assert _comparable(shared) == _comparable(whole)
     assert len(whole.containers) == 38
     assert {e.fact for e in whole.errors if e.subject in (ids[3], ids[30])} == {Fact.CONTAINER_GONE, Fact.CONTAINER}
+    assert undone == [0]  # the child did its share
 
 
-def test_a_split_collection_over_a_real_connection() -> None:
+def test_a_split_collection_over_a_real_connection(undone: list[int]) -> None:
     """The child opens a connection of its own to the engine (here a fake one over a unix socket)."""
     with FakeEngine(containers=24, behaviour={f"/containers/{container_id(5)}/json": status(500, "boom")}) as engine:
         req = {"docker_host": engine.url, "read_host": False, "timeout": 5.0}
@@ -144,9 +159,10 @@ def test_a_split_collection_over_a_real_connection() -> None:
         shared = collect(CollectRequest(split=True, **req))
     assert _comparable(shared) == _comparable(whole)
     assert len(shared.containers) == 23 and [e.subject for e in shared.incomplete] == [container_id(5)]
+    assert undone == [0]
 
 
-# --- the evaluation's and the renderers' shares -------------------------------------------------------------
+# --- the renderers' share -------------------------------------------------------------
 
 FLEET = Path(__file__).resolve().parents[1] / "fixtures" / "fleet" / "snapshot-1000.json.xz"
 
@@ -154,41 +170,19 @@ FLEET = Path(__file__).resolve().parents[1] / "fixtures" / "fleet" / "snapshot-1
 @pytest.fixture(scope="module")
 def fleet() -> Snapshot:
     whole = Snapshot.loads(lzma.decompress(FLEET.read_bytes()).decode())
-    return dataclasses.replace(whole, containers=whole.containers[:160])  # 160 × 39 container checks
+    return dataclasses.replace(whole, containers=whole.containers[:160])  # 160 containers: 6,000+ findings
 
 
 def _always(monkeypatch: pytest.MonkeyPatch, value: bool) -> None:
     monkeypatch.setattr(split, "worth_splitting", lambda *a, **k: value)
 
 
-def test_a_split_evaluation_gives_the_same_report(fleet: Snapshot, monkeypatch: pytest.MonkeyPatch) -> None:
-    catalog = load_catalog()
-    _always(monkeypatch, False)
-    whole = evaluate(catalog, fleet, Policy())
-    _always(monkeypatch, True)
-    assert evaluate(catalog, fleet, Policy()) == whole
-    assert len(whole.findings) > 6000
-
-
-def test_subjects_the_child_did_not_judge_are_judged_here(fleet: Snapshot, monkeypatch: pytest.MonkeyPatch) -> None:
-    catalog = load_catalog()
-    _always(monkeypatch, False)
-    whole = evaluate(catalog, fleet, Policy())
-    parent = os.getpid()
-    compact = engine._compact
-
-    def dies_in_the_child(group: Any, t: Any, ctx: Any) -> Any:
-        if os.getpid() != parent and t.subject.name == fleet.containers[150].name:
-            os._exit(9)
-        return compact(group, t, ctx)
-
-    monkeypatch.setattr(engine, "_compact", dies_in_the_child)
-    _always(monkeypatch, True)
-    assert evaluate(catalog, fleet, Policy()) == whole
-
-
 def test_a_split_rendering_writes_every_file_and_reports_the_child_s_failures(
-    fleet: Snapshot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    fleet: Snapshot,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    undone: list[int],
 ) -> None:
     snap = tmp_path / "snap.json"
     snap.write_text(fleet.dumps())
@@ -218,3 +212,39 @@ def test_a_split_rendering_writes_every_file_and_reports_the_child_s_failures(
     assert f"could not write {lost}" in err and "policy NOT met" in err, err
     assert all((tmp_path / "three" / name).exists() for name in names)
     assert OutputFormat.HTML in started[-1]  # the failure was the child's
+    assert undone == [0, 0]  # both children rendered their share
+
+
+def test_the_child_dies_with_its_parent(tmp_path: Path) -> None:
+    """A parent killed outright (kill -9, cron's timeout) leaves no child behind (PR_SET_PDEATHSIG)."""
+    script = (
+        "import sys, time\n"
+        "from runbench.split import Forked\n"
+        "f = Forked.start([1], lambda: (lambda x: time.sleep(60)), 1, None)\n"
+        "print(f.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(root)}
+    )
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        assert _alive(child)
+        parent.kill()
+        parent.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(child):
+            time.sleep(0.05)
+        assert not _alive(child), "the forked child outlived its parent"
+    finally:
+        parent.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
