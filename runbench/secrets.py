@@ -299,6 +299,7 @@ class SecretScanner:
         self._plugins: list[Any] | None = None
         self._strong: list[Any] = []
         self._deciding: list[Any] = []
+        self._loader: threading.Thread | None = None
         self._screens: dict[int, tuple[Any, ...] | None] = {}
         self._analyze: dict[int, frozenset[str]] = {}
         self._filters: dict[str, tuple[tuple[Any, frozenset[str]], ...]] = {}
@@ -342,7 +343,14 @@ class SecretScanner:
     def preload(self) -> None:
         """Import detect-secrets and build its plugins in a thread of their own (an import holds the import
         lock: the collector's workers would otherwise queue behind the first one that needs a plugin)."""
-        threading.Thread(target=self._load, name="runbench-secrets-load", daemon=True).start()
+        self._loader = threading.Thread(target=self._load, name="runbench-secrets-load", daemon=True)
+        self._loader.start()
+
+    def loaded(self) -> None:
+        """Wait for a `preload` under way to end (before a fork: the child then inherits the plugins)."""
+        if self._loader is not None:
+            self._loader.join()
+            self._loader = None
 
     def detectors(self, name: str, value: str) -> tuple[str, ...]:
         key = (name, value)

@@ -242,6 +242,7 @@ def collect(
     errors: list[CollectionError] = []
     scanner = SecretScanner()
     children: list[Forked[ContainerSummary, Inspected]] = []
+    scanner.preload()  # detect-secrets is imported while the engine answers the first calls
     try:
         return _collect(
             req, client, where, docker_host, report, errors, file_paths, started, collected_at, scanner, children
@@ -295,15 +296,15 @@ def _collect(
     # (runbench.split): before any thread of ours starts, which a fork would not copy.
     mine: list[ContainerSummary] = in_scope
     forked: Forked[ContainerSummary, Inspected] | None = None
+    if req.split is not False and len(in_scope) >= split.MIN_ITEMS:
+        scanner.loaded()  # its thread ends here (loaded while the engine listed the containers): the child inherits it
     if split.worth_splitting(len(in_scope), req.split):
         share = in_scope[: round(len(in_scope) * CHILD_SHARE)]
-        forked = Forked.start(
-            share, lambda: _child_inspect(req, api, started + req.deadline), req.workers, started + req.deadline
-        )
+        deadline = started + req.deadline
+        forked = Forked.start(share, lambda: _child_inspect(req, api, scanner, deadline), req.workers, deadline)
         if forked is not None:
             children.append(forked)
             mine = in_scope[len(share) :]
-    scanner.preload()  # detect-secrets is imported while the engine answers the next calls
     image_tags: dict[str, str] = {}
     local_images: list[str] = []
     try:
@@ -477,11 +478,12 @@ def _read_host(
 Inspected = tuple[ContainerFacts | None, list[CollectionError]]
 
 
-def _child_inspect(req: CollectRequest, api: Any, deadline: float) -> Callable[[ContainerSummary], Inspected]:
+def _child_inspect(
+    req: CollectRequest, api: Any, scanner: SecretScanner, deadline: float
+) -> Callable[[ContainerSummary], Inspected]:
     """The forked collector's work: `_inspect` over a connection of its own (never the parent's: a TLS
-    session cannot be shared) and a secret scanner of its own."""
+    session cannot be shared), with the secret scanner it inherited (its plugins loaded before the fork)."""
     own = connect(req, deadline=deadline) if isinstance(api, EngineClient) else api
-    scanner = SecretScanner()
     return lambda summary: _inspect(own, scanner, summary)
 
 
