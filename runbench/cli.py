@@ -711,13 +711,13 @@ def _child_formats(
     mine = sum(_RENDER_COST.get(f, 1.0) for f in on_stdout)  # the parent keeps stdout
     theirs = 0.0
     child: list[OutputFormat] = []
-    for fmt in sorted(by_format, key=lambda f: -_RENDER_COST.get(f, 1.0) * len(by_format[f])):
-        cost = _RENDER_COST.get(fmt, 1.0) * len(by_format[fmt])
+    costs = {fmt: _RENDER_COST.get(fmt, 1.0) * len(paths) for fmt, paths in by_format.items()}
+    for fmt in sorted(costs, key=lambda f: -costs[f]):
         if theirs <= mine:
-            theirs += cost
+            theirs += costs[fmt]
             child.append(fmt)
         else:
-            mine += cost
+            mine += costs[fmt]
     return child
 
 

@@ -160,7 +160,7 @@ def findings_of(checks: Sequence[Check[Any]], ctx: Context) -> list[Finding]:
         if scope is Scope.FILE:  # each file check has its own paths
             for check in group:
                 for t in targets(ctx, check):
-                    add(_finding(check, t.subject, _verdict(check, t, ctx)))
+                    _judge((check,), t, ctx, add)
             continue
         for t in targets(ctx, group[0]):
             _judge(group, t, ctx, add)
@@ -177,12 +177,6 @@ def _judge(group: Sequence[Check[Any]], t: Target, ctx: Context, add: Callable[[
         return
     for check in group:  # this loop runs checks × containers times: no per-finding wrapper
         add(_finding(check, subject, check.evaluate(facts, ctx)))
-
-
-def _verdict(check: Check[Any], target: Target, ctx: Context) -> Verdict:
-    if target.facts is None:
-        return errored(target.why)
-    return check.evaluate(target.facts, ctx)
 
 
 def evaluate(catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at: str = "") -> Report:

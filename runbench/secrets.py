@@ -291,7 +291,6 @@ class SecretScanner:
     """
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, str], tuple[str, ...]] = {}
         self._vars: dict[tuple[str, str], EnvVar] = {}  # a variable repeated across containers is judged once
         self._texts: dict[tuple[str, frozenset[str]], str] = {}
         self._tokens: dict[str, tuple[tuple[str, str], ...]] = {}
@@ -353,12 +352,7 @@ class SecretScanner:
             self._loader = None
 
     def detectors(self, name: str, value: str) -> tuple[str, ...]:
-        key = (name, value)
-        hit = self._cache.get(key)
-        if hit is None:
-            hit = self._scan(name, value) if value else ()
-            self._cache[key] = hit
-        return hit
+        return self.var(name, value).detectors
 
     def _scan(self, name: str, value: str) -> tuple[str, ...]:
         line = f"{name}={json.dumps(value)}"
@@ -425,7 +419,7 @@ class SecretScanner:
                 name=name,
                 length=len(value),
                 stub=stub(value),
-                detectors=self.detectors(name, value),
+                detectors=self._scan(name, value) if value else (),
                 kind=value_kind(value),
             )
         return found

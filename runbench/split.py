@@ -1,16 +1,16 @@
-"""A share of the per-container work done by a forked copy of the collector, on another CPU.
+"""A share of CPU-bound work done by a forked copy of runbench, on another CPU.
 
-The collector is CPU-bound in one interpreter: reading and parsing each inspect answer, scanning its
-environment for secrets, costs more than the engine spends answering, and Python's threads share one CPU
-(the GIL). On a host with many containers and a second CPU, the collector forks once, before it starts any
-thread of its own, and the child does the same work on its share of the containers, with its own connection
-to the engine; the parent does the rest meanwhile. The child sends its results back as they come, in
-length-prefixed pickled batches over a pipe; the parent takes them between its own (`poll`) and at the end
-(`finish`), by the collection's deadline.
+The collector and the renderers are CPU-bound in one interpreter: parsing each inspect answer and scanning
+its environment for secrets costs more than the engine spends answering, and Python's threads share one CPU
+(the GIL). On a host with a second CPU, runbench forks once, while it runs no other thread, and the child
+does the same work on its share: the containers it inspects over a connection of its own
+(runbench.collect.engine), the report formats it writes (runbench.cli). The child sends its results back as
+they come, in length-prefixed pickled batches over a pipe; the parent takes them between its own (`poll`)
+and at the end (`finish`), by the deadline given.
 
 Nothing depends on the child: whatever it did not deliver (it died, was killed, sent something broken, ran
 out of time) is returned by `finish` as undone, and the parent does it itself. The results are those the
-parent would have computed: the same function on the same answers, pickled (plain data).
+parent would have computed: the same function on the same input, pickled (plain data).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-MIN_ITEMS = 64  # fewer containers than this: a fork (~10 ms and a second detect-secrets load) does not pay
+MIN_ITEMS = 64  # fewer containers than this: a fork (~10 ms) does not pay
 BATCH = 32  # results per frame: the parent's progress moves in steps of this
 _HEAD = struct.Struct("!Q")
 _READ = 1 << 20

@@ -336,7 +336,7 @@ def _collect(
 
     containers: list[ContainerFacts] = []
 
-    def take(results: Iterable[tuple[ContainerFacts | None, list[CollectionError]]]) -> None:
+    def take(results: Iterable[Inspected]) -> None:
         for facts, problems in results:
             errors.extend(problems)
             if facts is not None:

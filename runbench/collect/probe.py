@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 from runbench import __version__
-from runbench.collect.proc import parent_pid, read_proc_file
+from runbench.collect.proc import parent_pid, process_entries, read_proc_file
 from runbench.daemonconfig import lookup
 from runbench.hostfs import MIB, read_host_file
 from runbench.semantics import unix_socket_path
@@ -147,13 +147,7 @@ class _Processes:
     @classmethod
     def read(cls, proc: str = PROC) -> _Processes:
         found = cls(proc=proc)
-        try:
-            entries = os.listdir(proc)
-        except OSError:
-            return found
-        for entry in entries:
-            if not entry.isdigit():
-                continue
+        for entry in process_entries(proc):
             raw = read_proc_file(f"{proc}/{entry}/comm", 64)
             if raw is None:
                 continue  # exited meanwhile

@@ -46,13 +46,7 @@ class ProcessTable:
         name the kernel truncated: the name, parent, uid and executable psutil's process_iter gives, by its
         rules (see `_name`), at a fraction of its cost on a host with thousands of processes."""
         table = cls()
-        try:
-            entries = os.listdir(proc)
-        except OSError:
-            return table
-        for entry in entries:
-            if not entry.isdigit():
-                continue
+        for entry in process_entries(proc):
             pid = int(entry)
             base = f"{proc}/{entry}"
             stat = read_proc_file(f"{base}/stat", 4096)
@@ -103,6 +97,14 @@ class ProcessTable:
                     seen.add(child)
                     todo.append(child)
         return sorted(out)
+
+
+def process_entries(proc: str = PROC) -> list[str]:
+    """The process directories of `proc` (its numeric entries); none when it cannot be listed."""
+    try:
+        return [entry for entry in os.listdir(proc) if entry.isdigit()]
+    except OSError:
+        return []
 
 
 def read_proc_file(path: str, cap: int) -> bytes | None:
