@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import math
 import os
 import shutil
@@ -844,8 +845,22 @@ def _say(message: str) -> None:
         print(f"runbench: {inert(message, MESSAGE_LIMIT)}", file=sys.stderr)
 
 
+def _tune_gc() -> None:
+    """One run of the command builds its objects once and keeps them to the end (facts, findings), and makes
+    no reference cycles worth collecting: the cyclic collector would rescan the whole heap over and over as it
+    grows (~5 % of a 1,000-container scan). What the imports built is set aside for good (`freeze`: never
+    scanned, and its pages stay shared with a forked child), and collections run rarely."""
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 50, 100)
+
+
+GC_THRESHOLD = 50_000  # allocations between two young collections (Python's default: 700)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     raw = list(sys.argv[1:] if argv is None else argv)
+    if argv is None:  # the command, not a caller in this process (tests): its collector is its own
+        _tune_gc()
     debug = "--debug" in raw
     try:
         args = build_parser().parse_args(_normalise_argv(raw))

@@ -11,16 +11,18 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from runbench import __version__
+from runbench import __version__, split
 from runbench.authoring import Check, Context, DaemonView, Inventory, errored
 from runbench.catalog import Catalog
 from runbench.model import (
+    Evidence,
     Finding,
     HostInfo,
     PolicyOutcome,
     Report,
     ReportError,
     Scope,
+    Severity,
     Status,
     Subject,
     Verdict,
@@ -28,6 +30,7 @@ from runbench.model import (
 from runbench.policy import Policy
 from runbench.scoring import Tally
 from runbench.snapshot import ContainerFacts, ContainerSummary, Fact, ImageFacts, Snapshot
+from runbench.split import Forked
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +151,11 @@ def _finding(check: Check[Any], subject: Subject, verdict: Verdict) -> Finding:
     )
 
 
-def findings_of(checks: Sequence[Check[Any]], ctx: Context) -> list[Finding]:
-    """Every finding of `checks` on the snapshot in `ctx`: checks of one scope share that scope's subjects."""
+def findings_of(checks: Sequence[Check[Any]], ctx: Context, split_checks: bool | None = None) -> list[Finding]:
+    """Every finding of `checks` on the snapshot in `ctx`: checks of one scope share that scope's subjects.
+
+    `split_checks`: share the subjects of a large scope with a forked child (runbench.split); None: when it
+    pays, True/False forces it (tests)."""
     findings: list[Finding] = []
     add = findings.append
     by_scope: dict[Scope, list[Check[Any]]] = {}
@@ -162,9 +168,64 @@ def findings_of(checks: Sequence[Check[Any]], ctx: Context) -> list[Finding]:
                 for t in targets(ctx, check):
                     _judge((check,), t, ctx, add)
             continue
-        for t in targets(ctx, group[0]):
+        subjects = list(targets(ctx, group[0]))
+        cut, forked = _fork_share(subjects, group, ctx, split_checks)
+        if forked is None:
+            for t in subjects:
+                _judge(group, t, ctx, add)
+            continue
+        # this process judges the first `cut` subjects while a forked child judges the rest on another CPU
+        # (runbench.split); its rows are taken in as they come (a full pipe would stop the child) and turned
+        # into findings in subject order; whatever it did not deliver is judged here
+        rows: dict[int, list[Compact]] = {}
+        for n, t in enumerate(subjects[:cut]):
             _judge(group, t, ctx, add)
+            if n % POLL_EVERY == 0:
+                rows.update(forked.poll())
+        arrived, undone = forked.finish()
+        rows.update(arrived)
+        for index in undone:
+            rows[index] = _rows(group, subjects[index], ctx)
+        for index in range(cut, len(subjects)):
+            subject = subjects[index].subject
+            for check, (status, detail, evidence, severity) in zip(group, rows[index], strict=True):
+                add(Finding(check.meta, subject, STATUSES[status], detail, evidence, SEVERITIES[severity]))
     return findings
+
+
+# A finding of the forked child as plain data: its status and severity by their index in the enums.
+Compact = tuple[int, str, Evidence, int]
+STATUSES = tuple(Status)
+SEVERITIES = tuple(Severity)
+_STATUS_INDEX = {s: i for i, s in enumerate(STATUSES)}
+_SEVERITY_INDEX = {s: i for i, s in enumerate(SEVERITIES)}
+SPLIT_FINDINGS = 8000  # fewer findings in a scope: judged in this process (a fork and the rows' trip cost more)
+CHILD_SUBJECTS = 0.5  # the forked child's share of a split scope's subjects
+POLL_EVERY = 4  # subjects judged here between two looks at the child's pipe
+
+
+def _rows(group: Sequence[Check[Any]], t: Target, ctx: Context) -> list[Compact]:
+    """Every check of `group` on one subject, as the forked child sends it back."""
+    out: list[Finding] = []
+    _judge(group, t, ctx, out.append)
+    return [(_STATUS_INDEX[f.status], f.detail, f.evidence, _SEVERITY_INDEX[f.severity]) for f in out]
+
+
+def _fork_share(
+    subjects: Sequence[Target], group: Sequence[Check[Any]], ctx: Context, requested: bool | None
+) -> tuple[int, Forked[int, tuple[int, list[Compact]]] | None]:
+    """Where this process stops judging a scope's subjects, and the forked child judging the others meanwhile;
+    (all of them, None) when a fork does not pay (a small scope, one CPU, another thread running)."""
+    whole = len(subjects)
+    if whole < 2 or not split.worth_splitting(whole * len(group), requested, minimum=SPLIT_FINDINGS):
+        return whole, None
+    cut = whole - round(whole * CHILD_SUBJECTS)
+
+    def work() -> Callable[[int], tuple[int, list[Compact]]]:
+        return lambda index: (index, _rows(group, subjects[index], ctx))
+
+    forked = Forked.start(list(range(cut, whole)), work, 1, None)
+    return (cut, forked) if forked is not None else (whole, None)
 
 
 def _judge(group: Sequence[Check[Any]], t: Target, ctx: Context, add: Callable[[Finding], None]) -> None:
@@ -179,24 +240,26 @@ def _judge(group: Sequence[Check[Any]], t: Target, ctx: Context, add: Callable[[
         add(_finding(check, subject, check.evaluate(facts, ctx)))
 
 
-def evaluate(catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at: str = "") -> Report:
+def evaluate(
+    catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at: str = "", split_checks: bool | None = None
+) -> Report:
     ctx = Context(snapshot, policy.params)
     selected = [c for c in catalog.values() if policy.selection.wants(c.id)]
-    findings = findings_of(selected, ctx)
+    findings = findings_of(selected, ctx, split_checks)
 
     # one pass scores the run (each section is its part of the run's tally) and each subject
     total = Tally()
     # every container in scope has a row, in snapshot order, even when no container check is selected
     by_subject: dict[Scope, dict[str, Tally]] = {kind: {} for kind in SCORED_SUBJECTS}
     by_subject[Scope.CONTAINER] = {c.name: Tally() for c in snapshot.containers}
-    for f in findings:
-        total.add(f)
-        groups = by_subject.get(f.subject.kind)
+    total.add_all(findings)
+    for subject, start, end in _runs(findings):
+        groups = by_subject.get(subject.kind)
         if groups is not None:
-            tally = groups.get(f.subject.name)
+            tally = groups.get(subject.name)
             if tally is None:
-                tally = groups[f.subject.name] = Tally()
-            tally.add(f)
+                tally = groups[subject.name] = Tally()
+            tally.add_all(findings[start:end])
     subjects = {kind: {name: t.card() for name, t in groups.items()} for kind, groups in by_subject.items()}
     engine = snapshot.engine
     host = HostInfo(
@@ -231,6 +294,19 @@ def evaluate(catalog: Catalog, snapshot: Snapshot, policy: Policy, *, started_at
         errors=errors,
     )
     return replace(report, policy=judge(report.findings, report.total.score, policy))
+
+
+def _runs(findings: Sequence[Finding]) -> Iterator[tuple[Subject, int, int]]:
+    """Each run of consecutive findings about one subject (a subject's findings are built together): the
+    subject, where the run starts and where it ends."""
+    start, current = 0, None
+    for i, f in enumerate(findings):
+        if f.subject is not current:
+            if current is not None:
+                yield current, start, i
+            start, current = i, f.subject
+    if current is not None:
+        yield current, start, len(findings)
 
 
 _GAP_WHAT = {

@@ -45,11 +45,23 @@ def fast_init(cls: C) -> C:
             body.append(f"    _set{i}(self, {f.name})")
     if hasattr(cls, "__post_init__"):
         body.append("    self.__post_init__()")
-    source = f"def __init__(self, {', '.join(args)}):\n" + "\n".join(body or ["    pass"]) + "\n"
+    scope["_cls"] = cls
+    values = "".join(f"self.{f.name}, " for f in fields)
+    source = (
+        f"def __init__(self, {', '.join(args)}):\n"
+        + "\n".join(body or ["    pass"])
+        + f"\ndef __reduce__(self):\n    return (_cls, ({values}))\n"
+    )
     exec(source, scope)  # noqa: S102 - code built above from the class's own field names
     init = scope["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
     init.__doc__ = vars(cls)["__init__"].__doc__
     setattr(cls, "__init__", init)  # noqa: B010 - a class attribute, set once
+    # pickled (a forked child's results) as the class and its field values, rebuilt through the __init__ above:
+    # a slotted dataclass's own __setstate__ stores each field with a generic call (twice the cost)
+    reduce = scope["__reduce__"]
+    reduce.__qualname__ = f"{cls.__qualname__}.__reduce__"
+    reduce.__module__ = cls.__module__
+    setattr(cls, "__reduce__", reduce)  # noqa: B010
     return cls

@@ -31,17 +31,24 @@ class Tally:
         self._critical: set[str] = set()  # the checks with a failure at critical severity
 
     def add(self, f: Finding) -> None:
-        check = f.check
-        cid = check.id
-        self._checks[cid] = check
-        status = f.status
-        if status is Status.PASS:
-            self._decided[cid] = self._decided.get(cid, 0) + 1
-            self._passes[cid] = self._passes.get(cid, 0) + 1
-        elif status is Status.FAIL:
-            self._decided[cid] = self._decided.get(cid, 0) + 1
-            if f.severity is Severity.CRITICAL:
-                self._critical.add(cid)
+        self.add_all((f,))
+
+    def add_all(self, findings: Iterable[Finding]) -> None:
+        """`add` of each finding in turn (the run's tally takes tens of thousands: one call for them all)."""
+        checks, decided, passes, critical = self._checks, self._decided, self._passes, self._critical
+        passed, failed, crit = Status.PASS, Status.FAIL, Severity.CRITICAL
+        for f in findings:
+            check = f.check
+            cid = check.id
+            checks[cid] = check
+            status = f.status
+            if status is passed:
+                decided[cid] = decided.get(cid, 0) + 1
+                passes[cid] = passes.get(cid, 0) + 1
+            elif status is failed:
+                decided[cid] = decided.get(cid, 0) + 1
+                if f.severity is crit:
+                    critical.add(cid)
 
     def within(self, scope: Scope) -> Tally:
         """The tally of the findings of `scope`'s checks only, as if only they had been added."""
@@ -80,6 +87,5 @@ _WEIGHT = {s: s.weight for s in Severity}
 def score(findings: Iterable[Finding]) -> ScoreCard:
     """Score = 100 × Σ w·value / Σ w over checks with at least one pass/fail subject."""
     tally = Tally()
-    for f in findings:
-        tally.add(f)
+    tally.add_all(findings)
     return tally.card()

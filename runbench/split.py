@@ -16,6 +16,7 @@ parent would have computed: the same function on the same input, pickled (plain 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import select
 import signal
@@ -210,6 +211,7 @@ def _child(items: Sequence[T], make_work: Callable[[], Callable[[T], R]], worker
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends it with the parent, quietly
+        gc.disable()  # short-lived: a collection would touch (and copy) every page it shares with the parent
         work = make_work()
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             for batch in _batches(enumerate(pool.map(work, items)), BATCH):

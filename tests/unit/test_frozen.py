@@ -63,3 +63,29 @@ def test_a_class_it_cannot_serve_keeps_its_own_init() -> None:
     for cls in (NoSlots, NotFrozen):
         own = cls.__init__
         assert fast_init(cls).__init__ is own
+
+
+def test_pickled_as_its_field_values_and_rebuilt_equal() -> None:
+    import copy
+    import pickle
+
+    from runbench.snapshot import MountFacts
+
+    facts = ContainerFacts(
+        id="c" * 64,
+        name="web",
+        image_ref="nginx",
+        image_id="sha256:" + "1" * 64,
+        state="running",
+        labels={"a": "b"},
+        env=(EnvVar(name="DB_PASSWORD", length=6, stub="se…(6 chars)", detectors=("Secret Keyword",)),),
+        mounts=(MountFacts(type="bind", source="/srv", destination="/data", rw=False),),
+    )
+    for protocol in (2, pickle.HIGHEST_PROTOCOL):
+        back = pickle.loads(pickle.dumps(facts, protocol=protocol))  # noqa: S301 - our own bytes
+        assert back == facts and type(back) is ContainerFacts
+        assert back.env[0] == facts.env[0] and back.mounts == facts.mounts
+    assert facts.__reduce__()[0] is ContainerFacts  # the class itself: its (fast) __init__ rebuilds it
+    assert copy.copy(facts) == facts and copy.deepcopy(facts) == facts
+    sample = _Sample("x", 4, ("t",), ["s"])
+    assert pickle.loads(pickle.dumps(sample)) == sample  # noqa: S301

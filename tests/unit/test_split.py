@@ -15,9 +15,12 @@ from typing import Any
 
 import pytest
 
-from runbench import split
+from runbench import engine, split
+from runbench.catalog import load_catalog
 from runbench.cli import main
 from runbench.collect.engine import CollectRequest, collect
+from runbench.engine import evaluate
+from runbench.policy import Policy
 from runbench.render import OutputFormat
 from runbench.snapshot import Fact, Snapshot
 from runbench.split import BATCH, Forked
@@ -212,7 +215,7 @@ def test_a_split_rendering_writes_every_file_and_reports_the_child_s_failures(
     assert f"could not write {lost}" in err and "policy NOT met" in err, err
     assert all((tmp_path / "three" / name).exists() for name in names)
     assert OutputFormat.HTML in started[-1]  # the failure was the child's
-    assert undone == [0, 0]  # both children rendered their share
+    assert undone == [0, 0, 0, 0]  # each run forked twice (the container checks, the formats): all delivered
 
 
 def test_the_child_dies_with_its_parent(tmp_path: Path) -> None:
@@ -248,3 +251,34 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+# --- the container checks' share ------------------------------------------------------
+
+
+def test_a_split_evaluation_gives_the_same_report(fleet: Snapshot, undone: list[int]) -> None:
+    catalog = load_catalog()
+    whole = evaluate(catalog, fleet, Policy(), split_checks=False)
+    shared = evaluate(catalog, fleet, Policy(), split_checks=True)
+    assert undone == [0]  # one scope was split (the containers'), and the child judged its whole share
+    assert shared == whole  # every finding, in the same order, and every score
+    assert len(whole.findings) > 6000
+
+
+def test_what_a_dying_child_did_not_judge_is_judged_here(
+    fleet: Snapshot, undone: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog = load_catalog()
+    whole = evaluate(catalog, fleet, Policy(), split_checks=False)
+    parent, rows, calls = os.getpid(), engine._rows, [0]
+
+    def dies_after_a_few(*args: Any) -> Any:
+        if os.getpid() != parent:
+            calls[0] += 1
+            if calls[0] > 5:  # the child dies after 5 subjects (whatever it had sent may have arrived)
+                os._exit(3)
+        return rows(*args)
+
+    monkeypatch.setattr(engine, "_rows", dies_after_a_few)
+    assert evaluate(catalog, fleet, Policy(), split_checks=True) == whole
+    assert undone[0] >= len(fleet.containers) // 2 - 5  # the parent judged the rest
