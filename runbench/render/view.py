@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from runbench.frozen import fast_init
 from runbench.model import (
     SECTION_TITLES,
     CheckMeta,
@@ -73,6 +74,7 @@ def cis_of(meta: CheckMeta) -> str:
     return meta.cis.get(BENCHMARK.version, "")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Fold:
     """Subjects of one check with the same status, detail, evidence and severity."""
@@ -163,7 +165,7 @@ def _folds(findings: Sequence[Finding]) -> tuple[Fold, ...]:
             fold = by[key] = []
         fold.append(f)
     folds = [
-        Fold(tuple(f.subject for f in fs), detail, evidence, sev, tuple(fs))
+        Fold(tuple([f.subject for f in fs]), detail, evidence, sev, tuple(fs))
         for (detail, evidence, sev), fs in by.items()
     ]
     folds.sort(key=lambda fold: (-fold.severity.rank, -len(fold.subjects)))  # stable: first seen first
@@ -263,8 +265,15 @@ def _build(report: Report) -> View:
     failed_by_severity = dict.fromkeys(Severity, 0)
     fails_of: dict[tuple[Scope, str], list[Finding]] = {}
     subjects: dict[tuple[Scope, str], Subject] = {}
+    last: Subject | None = None  # a subject's findings come in a run: its keys are made once per run
+    subject_key = name_key = (Scope.HOST, "")
     for f in report.findings:  # the defaults of setdefault would be built for every finding: get, then create
         check, status, subject = f.check, f.status, f.subject
+        if subject is not last:
+            last, subject_key, name_key = subject, (subject.kind, subject.key), (subject.kind, subject.name)
+            known = subjects.get(name_key)
+            if known is None or (subject.attrs and not known.attrs):
+                subjects[name_key] = subject
         cid = check.id
         group = by_group.get((cid, status))
         if group is None:
@@ -274,16 +283,13 @@ def _build(report: Report) -> View:
         seen = judged.get(cid)
         if seen is None:
             seen = judged[cid] = {}
-        seen.setdefault((subject.kind, subject.key), subject)
+        if subject_key not in seen:
+            seen[subject_key] = subject
         counts[status] += 1
         sc = section_counts.get(check.scope)
         if sc is None:
             sc = section_counts[check.scope] = dict.fromkeys(Status, 0)
         sc[status] += 1
-        name_key = (subject.kind, subject.name)
-        known = subjects.get(name_key)
-        if known is None or (subject.attrs and not known.attrs):
-            subjects[name_key] = subject
         if status is Status.FAIL:
             failed_by_severity[f.severity] += 1
             fails = fails_of.get(name_key)
