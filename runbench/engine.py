@@ -178,11 +178,14 @@ def findings_of(checks: Sequence[Check[Any]], ctx: Context, split_checks: bool |
         # (runbench.split); its rows are taken in as they come (a full pipe would stop the child) and turned
         # into findings in subject order; whatever it did not deliver is judged here
         rows: dict[int, list[Compact]] = {}
-        for n, t in enumerate(subjects[:cut]):
-            _judge(group, t, ctx, add)
-            if n % POLL_EVERY == 0:
-                rows.update(forked.poll())
-        arrived, undone = forked.finish()
+        try:
+            for n, t in enumerate(subjects[:cut]):
+                _judge(group, t, ctx, add)
+                if n % POLL_EVERY == 0:
+                    rows.update(forked.poll())
+            arrived, undone = forked.finish()
+        finally:
+            forked.close()  # reaped, and stopped if this process was interrupted
         rows.update(arrived)
         for index in undone:
             rows[index] = _rows(group, subjects[index], ctx)
