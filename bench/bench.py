@@ -162,7 +162,8 @@ def ensure_containers(client: docker.DockerClient, n: int) -> None:
     load: dict[str, int] = {}  # containers per network already, by network name ("default": the bridge)
     for c in have:
         mode = c.attrs.get("HostConfig", {}).get("NetworkMode") or "default"
-        load["default" if mode == "bridge" else mode] = load.get("default" if mode == "bridge" else mode, 0) + 1
+        name = "default" if mode == "bridge" else mode
+        load[name] = load.get(name, 0) + 1
     placed: list[str | None] = []
     for _ in range(missing):  # each new container on the first network with a free port
         block = 0

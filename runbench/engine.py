@@ -183,15 +183,17 @@ def findings_of(checks: Sequence[Check[Any]], ctx: Context, split_checks: bool |
                 _judge(group, t, ctx, add)
                 if n % POLL_EVERY == 0:
                     rows.update(forked.poll())
-            arrived, undone = forked.finish()
+            arrived, _ = forked.finish()
         finally:
             forked.close()  # reaped, and stopped if this process was interrupted
         rows.update(arrived)
-        for index in undone:
-            rows[index] = _rows(group, subjects[index], ctx)
         for index in range(cut, len(subjects)):
+            row = rows.get(index)
+            if row is None:  # the child did not deliver it (`undone`): judged here
+                _judge(group, subjects[index], ctx, add)
+                continue
             subject = subjects[index].subject
-            for check, (status, detail, evidence, severity) in zip(group, rows[index], strict=True):
+            for check, (status, detail, evidence, severity) in zip(group, row, strict=True):
                 add(Finding(check.meta, subject, STATUSES[status], detail, evidence, SEVERITIES[severity]))
     return findings
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -342,9 +343,10 @@ def _collect(
             if facts is not None:
                 containers.append(facts)
 
+    inspect = partial(_inspect, api, scanner)
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, req.workers)) as pool:
-        for result in pool.map(lambda s: _inspect(api, scanner, s), mine):
+        for result in pool.map(inspect, mine):
             take([result])
             if forked is not None:
                 take(arrived := forked.poll())
@@ -358,7 +360,7 @@ def _collect(
         take(arrived)
         report("containers", done + len(arrived), total)
         with ThreadPoolExecutor(max_workers=max(1, req.workers)) as pool:
-            take(pool.map(lambda s: _inspect(api, scanner, s), undone))
+            take(pool.map(inspect, undone))
         report("containers", total, total)
     volumes = _inspect_volumes(api, resolve.volumes_in_use(containers), req.workers)
 
